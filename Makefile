@@ -1,6 +1,6 @@
 # make serve  - set everything up and open the app on the default motion
 # make test   - set everything up (venv, packages, chromium) and run the whole test suite
-# make bench  - run the benchmarks (table on stdout, JSON under bench/results/)
+# make bench  - run the benchmarks (table on stdout, JSON under .debate/bench/)
 # make eval   - run the faithfulness eval suites (report under evals/reports/)
 
 PYTHON ?= python3.11
@@ -47,14 +47,14 @@ test: install-test chromium
 	$(BIN)/pytest -q -ra
 
 bench: install-test
-	$(BIN)/python -m bench
+	$(BIN)/python -m debate.bench
 
 eval: install
 	$(BIN)/debate eval
 
 lint: install-test
-	$(BIN)/ruff check debate tests bench
-	$(BIN)/ruff format --check debate tests bench
+	$(BIN)/ruff check debate tests
+	$(BIN)/ruff format --check debate tests
 
 clean:
 	rm -rf $(VENV) .debate test-artifacts .pytest_cache
