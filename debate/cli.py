@@ -1,0 +1,533 @@
+"""`debate` command line: a thin layer over the library."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from debate.config import Settings, describe_settings, load_settings
+from debate.errors import DebateError
+
+app = typer.Typer(
+    help="Spar against a bot that argues a motion only from cited evidence.\n\n"
+    "Configuration comes from DEBATE_* environment variables (see `debate config`); "
+    "flags override them.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err = Console(stderr=True)
+
+
+def settings_from(**overrides) -> Settings:
+    return load_settings(**overrides)
+
+
+def fail(message: str, code: int = 1) -> None:
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+@app.callback()
+def _root(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log progress details.")):
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+
+
+@app.command()
+def config() -> None:
+    """Show every DEBATE_* setting with its current value."""
+    current = load_settings()
+    table = Table("variable", "value", "default")
+    for name, default, field_name in describe_settings():
+        value = getattr(current, field_name)
+        shown = (
+            "***" if "password" in field_name or "api_key" in field_name and value else str(value)
+        )
+        table.add_row(name, shown, default)
+    console.print(table)
+
+
+@app.command()
+def motions(corpus_dir: Path = typer.Option(None, help="Folder of motion packs.")) -> None:
+    """List the motion packs in the corpus."""
+    from debate.motions import list_motions
+
+    settings = settings_from(corpus_dir=corpus_dir)
+    errors: list = []
+    found = list_motions(settings.corpus_dir, errors)
+    table = Table("id", "title", "thesis", "sources")
+    for m in found:
+        table.add_row(m.id, m.title, m.thesis, str(len(m.sources)))
+    console.print(table)
+    for e in errors:
+        err.print(f"[yellow]skipped:[/] {e}", highlight=False, soft_wrap=True)
+    if not found:
+        fail(f"no motion packs found under {settings.corpus_dir}")
+
+
+def _progress_bar() -> Progress:
+    return Progress(
+        TextColumn("[bold]embedding"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=False,
+    )
+
+
+def run_ingest(motion_ref: str, settings: Settings, rebuild: bool = False, quiet: bool = False):
+    """Ingest with a progress bar; shared by `ingest` and `serve`."""
+    from debate.ingest import ingest_motion
+    from debate.motions import load_motion
+
+    motion = load_motion(motion_ref, settings.corpus_dir)
+    with _progress_bar() as bar:
+        task = None
+
+        def progress(done: int, total: int) -> None:
+            nonlocal task
+            if task is None:
+                task = bar.add_task("embed", total=total)
+            bar.update(task, completed=done)
+
+        report = ingest_motion(motion, settings, progress=progress, rebuild=rebuild)
+    if not quiet:
+        if report.wrote_anything:
+            console.print(
+                f"[green]{motion.id}[/]: {report.passages} passages from {report.sources} sources "
+                f"({report.added} added, {report.updated} updated, {report.deleted} deleted, "
+                f"{report.embedded} embedded) in {report.seconds:.1f}s"
+            )
+        else:
+            console.print(
+                f"[green]{motion.id}[/]: up to date, {report.passages} passages from "
+                f"{report.sources} sources, nothing written ({report.seconds:.1f}s)"
+            )
+    return report
+
+
+@app.command()
+def ingest(
+    motion: str = typer.Argument(
+        ..., help="Motion id (folder under corpus/) or path to a motion folder."
+    ),
+    rebuild: bool = typer.Option(False, help="Re-embed every passage."),
+    data_dir: Path = typer.Option(None, help="Where the embedded index lives [DEBATE_DATA_DIR]."),
+    chroma_url: str = typer.Option(None, help="Use a Chroma server instead [DEBATE_CHROMA_URL]."),
+) -> None:
+    """Index a motion's sources into Chroma (incremental: only changes are written)."""
+    run_ingest(motion, settings_from(data_dir=data_dir, chroma_url=chroma_url), rebuild=rebuild)
+
+
+@app.command()
+def search(
+    motion: str = typer.Argument(..., help="Motion id or path to a motion folder."),
+    query: str = typer.Argument(..., help="What to look for."),
+    k: int = typer.Option(5, "-k", help="How many passages to show."),
+    side: str = typer.Option(None, help="Favour evidence for a side: defend or attack."),
+    mode: str = typer.Option("hybrid", help="hybrid, bm25 or dense."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    data_dir: Path = typer.Option(None, help="[DEBATE_DATA_DIR]"),
+    chroma_url: str = typer.Option(None, help="[DEBATE_CHROMA_URL]"),
+) -> None:
+    """Search a motion's evidence; prints ranked passages with source, paragraph and score."""
+    import json
+
+    from debate.motions import load_motion
+    from debate.retrieval import clean_query, get_retriever
+
+    if side not in (None, "defend", "attack"):
+        fail(f"unknown side {side!r}: use defend or attack")
+    if mode not in ("hybrid", "bm25", "dense"):
+        fail(f"unknown mode {mode!r}: use hybrid, bm25 or dense")
+    settings = settings_from(data_dir=data_dir, chroma_url=chroma_url)
+    _, truncated = clean_query(query, settings.max_message_chars)
+    if truncated:
+        err.print(f"[yellow]note:[/] query truncated to {settings.max_message_chars} characters")
+    m = load_motion(motion, settings.corpus_dir)
+    results = get_retriever(m, settings).search(query, k=k, side=side, mode=mode)
+    if as_json:
+        print(
+            json.dumps(
+                [
+                    {
+                        "rank": i,
+                        "id": r.passage.id,
+                        "source": r.passage.source_id,
+                        "title": r.passage.title,
+                        "paragraph": r.passage.paragraph,
+                        "page": r.passage.page,
+                        "score": round(r.score, 5),
+                        "start": r.passage.start,
+                        "end": r.passage.end,
+                        "text": r.passage.text,
+                    }
+                    for i, r in enumerate(results, 1)
+                ],
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        return
+    table = Table("#", "source", "¶", "score", "passage", show_lines=True)
+    for i, r in enumerate(results, 1):
+        p = r.passage
+        where = f"p.{p.page}" if p.page else str(p.paragraph)
+        text = p.text if len(p.text) <= 400 else p.text[:400] + "…"
+        table.add_row(
+            str(i), f"{p.title}\n[dim]{p.publisher}, {p.date}[/]", where, f"{r.score:.4f}", text
+        )
+    console.print(table)
+
+
+@app.command()
+def serve(
+    motion: str = typer.Option(None, help="Motion to open first [DEBATE_DEFAULT_MOTION]."),
+    host: str = typer.Option(None, help="[DEBATE_HOST]"),
+    port: int = typer.Option(None, help="[DEBATE_PORT]"),
+    no_ingest: bool = typer.Option(False, help="Do not bring the index up to date first."),
+) -> None:
+    """Start the web app (bringing the default motion's index up to date first)."""
+    settings = settings_from(default_motion=motion, host=host, port=port)
+    if not no_ingest:
+        run_ingest(settings.default_motion, settings)
+    from debate.app import launch
+
+    launch(settings)
+
+
+SPAR_HELP = (
+    "Commands: /side defend|attack (switch the bot's side from its next speech), "
+    "/phase opening|rebuttal|closing|question, /sources (full evidence of the last speech), "
+    "/transcript (the debate as Markdown), /quit"
+)
+
+
+def _open_session(
+    motion_ref: str,
+    side: str,
+    phase: str | None,
+    opener: str,
+    llm: str | None,
+    data_dir: Path | None,
+    chroma_url: str | None,
+):
+    """A ready session (index and engine checked up front, so errors show before the loop)."""
+    from debate.motions import load_motion
+    from debate.retrieval import get_retriever
+    from debate.session import Session
+
+    settings = settings_from(data_dir=data_dir, chroma_url=chroma_url, llm=llm)
+    m = load_motion(motion_ref, settings.corpus_dir)
+    get_retriever(m, settings)  # IndexMissingError now, not on the first turn
+    session = Session(m, settings, bot_side=side, opener=opener)
+    if phase:
+        session.set_phase(phase)
+    return session
+
+
+def _print_speech(session, reply, streamed: str = "") -> None:
+    """A bot speech (unless already streamed), its notices, and the evidence it cites."""
+    from debate.citations import render_terminal
+
+    role = {"defend": "proposition", "attack": "opposition"}[reply.side or session.bot_side]
+    if not streamed:
+        console.print(f"[bold cyan]bot[/] [dim]({role} · {reply.phase} · {reply.engine})[/]")
+        console.print(reply.text, markup=False, highlight=False, soft_wrap=True)
+    cited = render_terminal(reply).removeprefix(reply.text).strip("\n")
+    if cited:
+        console.print()
+        console.print(cited, markup=False, highlight=False, style="dim", soft_wrap=True)
+    if reply.verdicts:
+        from debate.faithfulness import badge
+
+        console.print(f"[green]{badge(reply.verdicts)}[/]")
+    for notice in reply.notices:
+        console.print(f"[yellow]note:[/] {notice}", highlight=False, markup=False)
+    console.print()
+
+
+def _stream_turn(session, text: str) -> None:
+    """Print the speech as it is produced; if the citation check changed it, show the
+    checked version too (that one is what the transcript keeps)."""
+    role = {"defend": "proposition", "attack": "opposition"}[session.bot_side]
+    phase = session.phase
+    chunks = session.stream(text)
+    first = next(chunks)  # a message that cannot be used fails here, before any header
+    console.print(f"[bold cyan]bot[/] [dim]({role} · {phase})[/]")
+    shown = ""
+    for chunk in itertools.chain([first], chunks):
+        if chunk.startswith(shown):
+            sys.stdout.write(chunk[len(shown) :])
+        else:
+            sys.stdout.write("\n\n--- after the citation check ---\n" + chunk)
+        sys.stdout.flush()
+        shown = chunk
+    sys.stdout.write("\n")
+    reply = session.last_reply
+    console.print(f"[dim]engine: {reply.engine}[/]")
+    _print_speech(session, reply, streamed=shown)
+
+
+def _spar_command(session, line: str) -> bool:
+    """Handle a /command; returns False when the user wants to quit."""
+    from rich.markup import escape
+
+    name, _, arg = line[1:].strip().partition(" ")
+    arg = arg.strip()
+    if name in ("quit", "exit", "q"):
+        return False
+    if name == "side" and arg:
+        console.print(f"[magenta]{session.switch_side(arg)}[/]", highlight=False)
+    elif name == "phase" and arg:
+        console.print(f"[magenta]{session.set_phase(arg)}[/]", highlight=False)
+    elif name == "sources":
+        reply = session.last_reply
+        if reply is None or not len(reply.evidence):
+            console.print("no evidence yet: the bot has not spoken")
+        for n, p in reply.evidence.numbered() if reply else []:
+            console.print(
+                f"[bold]\\[{n}][/] {escape(p.citation_label())}  {p.url}",
+                highlight=False,
+                soft_wrap=True,
+            )
+            console.print(f"    {p.text}", markup=False, highlight=False, soft_wrap=True)
+    elif name == "transcript":
+        console.print(session.transcript_markdown(), markup=False, highlight=False, soft_wrap=True)
+    else:
+        console.print(SPAR_HELP, highlight=False)
+    return True
+
+
+def _student_lines():
+    """One student turn per line: prompted on a terminal, read from stdin when scripted."""
+    from rich.markup import escape
+
+    if sys.stdin.isatty():
+        while True:
+            try:
+                yield console.input("[bold green]you>[/] ")
+            except EOFError:
+                return
+    else:
+        for line in sys.stdin:
+            line = line.rstrip("\n")
+            console.print("[bold green]you>[/] " + escape(line), highlight=False)
+            yield line
+
+
+@app.command()
+def spar(
+    motion: str = typer.Argument(..., help="Motion id or path to a motion folder."),
+    side: str = typer.Option(
+        "attack", help="The bot's side: defend (argue the thesis) or attack it."
+    ),
+    llm: str = typer.Option(
+        None,
+        "--llm",
+        help="Chat model, e.g. openai:gpt-4o-mini, ollama:llama3.1 "
+        "[DEBATE_LLM]; default: the offline evidence engine.",
+    ),
+    phase: str = typer.Option(
+        None, help="Start in this phase: opening, rebuttal, closing, question."
+    ),
+    opener: str = typer.Option("student", help="Who speaks first: student or bot."),
+    data_dir: Path = typer.Option(None, help="[DEBATE_DATA_DIR]"),
+    chroma_url: str = typer.Option(None, help="[DEBATE_CHROMA_URL]"),
+) -> None:
+    """Spar in the terminal: you argue, the bot answers from cited evidence.
+
+    Reads one student turn per line (from the keyboard, or from stdin when piped)."""
+    try:
+        session = _open_session(motion, side, phase, opener, llm, data_dir, chroma_url)
+    except DebateError as exc:
+        fail(str(exc))
+    m = session.motion
+    console.print(f"[bold]{m.title}[/]: {m.thesis}", highlight=False)
+    console.print(
+        f"The bot argues: {m.side_label(session.bot_side)} ({session.bot_side}). {SPAR_HELP}",
+        highlight=False,
+    )
+    if session.opener == "bot":
+        _print_speech(session, session.open_round())
+    for line in _student_lines():
+        if line.strip().startswith("/"):
+            if not _spar_command(session, line.strip()):
+                break
+            continue
+        try:
+            _stream_turn(session, line)
+        except DebateError as exc:
+            console.print(f"[yellow]{exc}[/]", highlight=False)
+
+
+@app.command()
+def reply(
+    motion: str = typer.Argument(..., help="Motion id or path to a motion folder."),
+    message: str = typer.Argument(..., help="The student's message to answer."),
+    side: str = typer.Option(..., help="The bot's side: defend or attack."),
+    phase: str = typer.Option("rebuttal", help="opening, rebuttal, closing or question."),
+    llm: str = typer.Option(None, "--llm", help="Chat model spec [DEBATE_LLM]."),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print the reply, citations and evidence as JSON."
+    ),
+    data_dir: Path = typer.Option(None, help="[DEBATE_DATA_DIR]"),
+    chroma_url: str = typer.Option(None, help="[DEBATE_CHROMA_URL]"),
+) -> None:
+    """Answer one student turn and print the bot's speech with its evidence."""
+    import json
+
+    from debate.citations import parse_citations
+
+    try:
+        session = _open_session(motion, side, phase, "student", llm, data_dir, chroma_url)
+        answer = session.respond(message)
+    except DebateError as exc:
+        fail(str(exc))
+    if not as_json:
+        _print_speech(session, answer)
+        return
+    print(
+        json.dumps(
+            {
+                "motion": session.motion.id,
+                "side": answer.side,
+                "phase": answer.phase,
+                "engine": answer.engine,
+                "text": answer.text,
+                "notices": answer.notices,
+                "citations": [
+                    {
+                        "start": c.start,
+                        "end": c.end,
+                        "numbers": list(c.numbers),
+                        "marker": answer.text[c.start : c.end],
+                    }
+                    for c in parse_citations(answer.text)
+                ],
+                "evidence": [
+                    {
+                        "n": n,
+                        "id": p.id,
+                        "source": p.source_id,
+                        "title": p.title,
+                        "publisher": p.publisher,
+                        "date": p.date,
+                        "url": p.url,
+                        "paragraph": p.paragraph,
+                        "page": p.page,
+                        "start": p.start,
+                        "end": p.end,
+                        "text": p.text,
+                    }
+                    for n, p in answer.evidence.numbered()
+                ],
+                "verdicts": [v.to_dict() if hasattr(v, "to_dict") else v for v in answer.verdicts],
+            },
+            ensure_ascii=False,
+            indent=2,
+        )
+    )
+
+
+@app.command("eval")
+def eval_(
+    suite: list[str] = typer.Option(
+        None, "--suite", help="calibration, debate or llm-replies (repeatable; default: all)."
+    ),
+    llm: str = typer.Option(
+        None,
+        "--llm",
+        help="Run the debate suite with this chat model (and the LLM judge) [DEBATE_LLM].",
+    ),
+    data_dir: Path = typer.Option(None, help="Where the index lives [DEBATE_DATA_DIR]."),
+    chroma_url: str = typer.Option(None, help="[DEBATE_CHROMA_URL]"),
+) -> None:
+    """Run the faithfulness eval suites; writes evals/reports/<time>.json and .md and exits
+    non-zero when a threshold of evals/thresholds.yaml is missed."""
+    from debate.evaluation import run_suites, write_report
+
+    # Offline unless --llm is given: an LLM in the environment must not change what CI checks.
+    settings = settings_from(llm=llm or "", data_dir=data_dir, chroma_url=chroma_url)
+    try:
+        results = run_suites(settings, suite or None)
+    except DebateError as exc:
+        fail(str(exc))
+    for r in results:
+        table = Table(
+            "metric",
+            "value",
+            "threshold",
+            "ok",
+            title=f"{r.name}: {'PASS' if r.passed else 'FAIL'}",
+        )
+        checked = set()
+        for metric, op, limit, value, ok in r.checks:
+            checked.add(metric)
+            shown = "n/a" if value is None else f"{value:.3f}"
+            table.add_row(metric, shown, f"{op} {limit}", "[green]yes[/]" if ok else "[red]NO[/]")
+        for metric, value in r.metrics.items():
+            if metric not in checked:
+                table.add_row(metric, "n/a" if value is None else f"{value:.3f}", "", "")
+        console.print(table)
+        if r.name == "calibration":
+            cm = Table(
+                "category",
+                "n",
+                "supported",
+                "unsupported",
+                "fabricated",
+                "accuracy",
+                "calib. split",
+                "held-out split",
+                title="checker confusion table",
+            )
+            for row in r.table:
+                cm.add_row(
+                    row["category"],
+                    str(row["n"]),
+                    str(row["supported"]),
+                    str(row["unsupported"]),
+                    str(row["fabricated-citation"]),
+                    f"{row['accuracy']:.3f}",
+                    f"{row['calibration_split']:.3f}",
+                    f"{row['held_out_split']:.3f}",
+                )
+            console.print(cm)
+        for note in r.notes:
+            console.print(f"  {note}", highlight=False)
+        for failure in r.failures[:20]:
+            err.print(f"  [yellow]{failure}[/]", highlight=False, soft_wrap=True)
+    json_path, md_path = write_report(results, settings)
+    console.print(f"report: {md_path} and {json_path.name}", highlight=False)
+    if not all(r.passed for r in results):
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    try:
+        app()
+    except DebateError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()
