@@ -1,0 +1,581 @@
+"""What a sentence claims, read lexically: sentences, quotes, numbers, dates, names, negation.
+
+The cheap layers of the citation checker (debate.faithfulness) are built from these; they
+need no model. Everything here is deliberately simple and explainable: each helper returns
+something a person can check by reading the sentence and the passage side by side.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from debate.citations import CITATION_RE
+from debate.retrieval import STOPWORDS
+
+# A sentence ends at . ! ? (plus closing quotes and citation markers) before a capital, a
+# digit or the end; after a citation marker ("... Europe [2]. bne IntelliNews reports")
+# the next sentence may start in lower case.
+_SENTENCE_END = re.compile(
+    r"[.!?…]+[\"'”’)\]]*(?:\s*\[\d[\d\s,;–-]*\])*(?=\s+[\"“‘(\[]?[A-Z0-9ČĆŠŽĐ]|\s*$)"
+    r"|(?<=\d\])[.!?](?=\s+\S)"
+)
+_ABBREVIATIONS = {
+    "mr",
+    "mrs",
+    "ms",
+    "dr",
+    "st",
+    "jr",
+    "gen",
+    "lt",
+    "col",
+    "vs",
+    "no",
+    "e.g",
+    "i.e",
+    "u.s",
+    "u.k",
+    "u.n",
+    "etc",
+    "approx",
+    "fig",
+    "ca",
+}
+_BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)]|#+)\s+")
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """(start, end) spans of the sentences of text; a citation marker after the full stop
+    belongs to the sentence before it; line breaks always end a sentence."""
+    spans: list[tuple[int, int]] = []
+    for line in re.finditer(r"[^\n]+", text):
+        pos, base, body = 0, line.start(), line.group(0)
+        for m in _SENTENCE_END.finditer(body):
+            word = re.search(r"([\w.]+)$", body[pos : m.start()])
+            if (
+                word
+                and m.group(0).startswith(".")
+                and (
+                    word.group(1).lower() in _ABBREVIATIONS or re.fullmatch(r"[A-Z]", word.group(1))
+                )
+            ):
+                continue
+            spans.append((base + pos, base + m.end()))
+            pos = m.end()
+        spans.append((base + pos, base + len(body)))
+    out = []
+    for s, e in spans:
+        while s < e and text[s].isspace():
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
+        if e > s:
+            out.append((s, e))
+    return out
+
+
+# Every quote mark compares equal: a quote inside a quote may switch between ' and ".
+_QUOTE_CHARS = str.maketrans(
+    {
+        "“": "'",
+        "”": "'",
+        "„": "'",
+        "«": "'",
+        "»": "'",
+        "‘": "'",
+        "’": "'",
+        "‚": "'",
+        "`": "'",
+        '"': "'",
+        "–": "-",
+        "—": "-",
+        "‐": "-",
+        "‑": "-",
+        "−": "-",
+        "\u00a0": " ",
+    }
+)
+
+
+def normalise_quote(text: str) -> str:
+    """Lower case, straight quote marks, ASCII dashes, single spaces: how quotes are compared."""
+    text = text.translate(_QUOTE_CHARS).lower()
+    return " ".join(text.split())
+
+
+def strip_accents(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+# A short signpost before a colon ("Add to that:", "My first point:") is rhetoric, not
+# part of the claim. Only when it has no digit and no capital past its first letter, so a
+# "Financial Times, 22 June 2024:" lead-in stays and is checked.
+_SIGNPOST = re.compile(r"^[A-Z][a-z']*(?: [a-z'’]+){0,4}:\s+")
+
+
+def claim_text(sentence: str) -> str:
+    """The sentence without citation markers, list bullets and a leading signpost: what is
+    actually claimed."""
+    text = _BULLET.sub("", CITATION_RE.sub("", sentence))
+    text = " ".join(text.split()).replace(" .", ".").replace(" ,", ",")
+    return _SIGNPOST.sub("", text)
+
+
+_QUOTED = re.compile(
+    r"\"([^\"]+)\"|“([^”]+)”|(?<![\w])‘([^’]+)’(?![\w])|(?<![\w])'([^']+)'(?![\w])"
+)
+
+
+def quoted_spans(text: str) -> list[str]:
+    spans = []
+    for m in _QUOTED.finditer(text):
+        span = next(g for g in m.groups() if g is not None).strip(" ,.;:!?")
+        if span:
+            spans.append(span)
+    return spans
+
+
+def quote_found(span: str, passage_text: str) -> bool:
+    """True when every piece of the quote (split at ellipses) occurs in order in the passage."""
+    haystack = normalise_quote(passage_text)
+    pos = 0
+    for piece in re.split(r"\.\.\.|…|\[\.\.\.\]", span):
+        piece = normalise_quote(piece).strip(" ,.;:!?'\"")
+        if not piece:
+            continue
+        found = haystack.find(piece, pos)
+        if found < 0:
+            return False
+        pos = found + len(piece)
+    return True
+
+
+# ---------------------------------------------------------------- numbers, dates, entities
+_NUMBER = re.compile(r"(?<![\w.])\d{1,3}(?:,\d{3})+(?:\.\d+)?|(?<![\w.,])\d+(?:\.\d+)?")
+_WORD_NUMBERS = {
+    w: i
+    for i, w in enumerate(
+        "zero _ two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+        "fifteen sixteen seventeen eighteen nineteen twenty".split()
+    )
+    if w != "_"
+}
+_WORD_NUMBERS.update(
+    {
+        "thirty": 30,
+        "forty": 40,
+        "fifty": 50,
+        "sixty": 60,
+        "seventy": 70,
+        "eighty": 80,
+        "ninety": 90,
+        "dozen": 12,
+    }
+)
+MONTHS = (
+    "january february march april may june july august september october november december"
+).split()
+_CURRENCIES = {
+    "€": "euro",
+    "euro": "euro",
+    "euros": "euro",
+    "$": "dollar",
+    "dollar": "dollar",
+    "dollars": "dollar",
+    "usd": "dollar",
+    "dinar": "dinar",
+    "dinars": "dinar",
+    "rouble": "rouble",
+    "roubles": "rouble",
+    "ruble": "rouble",
+    "rubles": "rouble",
+    "£": "pound",
+}
+# Names that stand for each other in news prose (capital for country, short for long form).
+_ALIASES = [
+    ("united states", "us"),
+    ("u.s.", "us"),
+    ("america", "us"),
+    ("american", "us"),
+    ("washington", "us"),
+    ("european union", "eu"),
+    ("brussels", "eu"),
+    ("european", "eu"),
+    ("united nations", "un"),
+    ("u.n.", "un"),
+    ("kremlin", "russia"),
+    ("moscow", "russia"),
+    ("russian", "russia"),
+    ("belgrade", "serbia"),
+    ("serbian", "serbia"),
+    ("kyiv", "ukraine"),
+    ("ukrainian", "ukraine"),
+    ("pristina", "kosovo"),
+    ("beijing", "china"),
+    ("chinese", "china"),
+    ("north atlantic treaty organization", "nato"),
+]
+_CAPITALISED = re.compile(r"\b[A-ZČĆŠŽĐ][\w'’-]*")
+# Capitalised words that start sentences or clauses without naming anything.
+_COMMON_CAPS = set(
+    """
+a an the in on at but and or nor this that these those it its he she they we i our my your
+their his her according however moreover yet so if when while although though as since after
+before even still first second third fourth fifth finally also meanwhile furthermore for with
+by from to of not no both many most some such there here what why how who which indeed instead
+thus therefore then now today yes consider take look note remember let put far only just again
+my opponent opponents all any each every one two three four five six seven eight nine ten
+more less another other neither either is are was were has have had do does did can could
+should would will may might must yesterday last next over under into about against between
+during without within until through across despite because rather than whether key facts
+overall together similarly likewise unlike notably crucially importantly clearly of course ask madam
+mister mr mrs ms dr speaker chair judge judges ladies gentlemen please thank thanks good very well where
+""".split()
+)
+NEGATIONS = frozenset(
+    {
+        "not",
+        "no",
+        "never",
+        "nor",
+        "neither",
+        "none",
+        "nothing",
+        "without",
+        "refused",
+        "refuses",
+        "refuse",
+        "refusal",
+        "refusing",
+        "declined",
+        "declines",
+        "denied",
+        "denies",
+        "deny",
+        "rejected",
+        "rejects",
+        "failed",
+        "fails",
+        "cannot",
+    }
+)
+# Past-tense reports of events: "X said", "Serbia voted". Present-tense generalities ("what
+# it says", "who owns Serbia's energy") are argument, not a checkable report.
+_REPORTING = re.compile(
+    r"\b(said|told|stated|announced|reported|signed|voted|agreed|accused|bought|sold|met|held|"
+    r"visited|denied|refused|declined|imposed|suspended|approved|joined|according|found|showed|"
+    r"estimated|owned|supplied|delivered|launched|opened|recognised|recognized|condemned|"
+    r"abstained|vetoed|blocked)\b",
+    re.I,
+)
+
+
+def numbers_in(text: str) -> set[str]:
+    """Numbers written with digits or (two to twenty, tens) in words, as canonical strings."""
+    found = set()
+    for m in _NUMBER.finditer(CITATION_RE.sub(" ", text)):
+        value = float(m.group(0).replace(",", ""))
+        found.add(f"{value:g}")
+    words = re.findall(r"[a-z]+", text.lower())
+    for i, word in enumerate(words):
+        if word in _WORD_NUMBERS and not (word == "two" and i and words[i - 1] == "the"):
+            found.add(f"{_WORD_NUMBERS[word]:g}")
+    return found
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+", strip_accents(text.lower().replace("’", "'")))
+
+
+def _canonical(text: str) -> str:
+    low = " " + strip_accents(text.lower()).replace("’", "'").replace("'s ", " ") + " "
+    for phrase, canon in _ALIASES:
+        low = re.sub(rf"(?<![\w]){re.escape(phrase)}(?![\w])", f" {canon} ", low)
+    return low
+
+
+_MULTIWORD_ALIASES = [(a, c) for a, c in _ALIASES if " " in a]
+
+
+def entities_in(text: str) -> list[str]:
+    """Capitalised words that name something (not sentence starters), normalised."""
+    for phrase, canon in _MULTIWORD_ALIASES:
+        text = re.sub(rf"\b{re.escape(phrase)}\b", canon.upper(), text, flags=re.I)
+    out: list[str] = []
+    first = re.match(r"\W*([\w'’-]+)", text)
+    for m in _CAPITALISED.finditer(text):
+        word = m.group(0).replace("’", "'")
+        if first and m.start() == first.start(1) and re.search(r"(ing|ly|ed|ike)$", word):
+            continue  # "Speaking in New York, ..." starts a sentence, names nothing
+        word = re.sub(r"'s?$", "", word)
+        low = strip_accents(word.lower())
+        if low in _COMMON_CAPS or low in MONTHS or len(low) < 2:
+            continue
+        for part in low.split("-"):
+            if part in ("anti", "pro", "non", "ex", "post", "pre", "neo", "self", "so"):
+                continue  # "Anti-Western", "Pro-Russian": the name is the other part
+            if part and part not in out and part not in _COMMON_CAPS:
+                out.append(part)
+    return out
+
+
+def initialisms(text: str) -> set[str]:
+    """Acronyms of capitalised names in text: International Republican Institute -> iri."""
+    out = set()
+    for m in re.finditer(r"[A-Z][\w’'-]*(?:\s+(?:of|for|the|and|on)?\s*[A-Z][\w’'-]*)+", text):
+        initials = [w[0] for w in m.group(0).split() if w[0].isupper()]
+        for i in range(len(initials)):
+            for j in range(i + 2, len(initials) + 1):
+                out.add("".join(initials[i:j]).lower())
+    return out
+
+
+def _entity_present(entity: str, canon_passage: str, passage_words: set[str]) -> bool:
+    if entity in passage_words:
+        return True
+    canon = _canonical(entity).strip()
+    if canon and re.search(rf"(?<![\w]){re.escape(canon)}(?![\w])", canon_passage):
+        return True
+    stem = entity[: max(4, len(entity) - 3)]
+    return any(w.startswith(stem) for w in passage_words)
+
+
+def stem(word: str) -> str:
+    """A crude suffix stripper: enough for "imposed"/"impose"/"imposing" to meet."""
+    word = re.sub(r"iz(e|es|ed|ing|ation)$", r"is\1", word)
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    for suffix in ("ingly", "ings", "ing", "edly", "ed", "es", "s", "e", "ly"):
+        if len(word) > len(suffix) + 3 and word.endswith(suffix):
+            word = word[: -len(suffix)]
+            break
+    if len(word) > 4 and word[-1] == word[-2] and word[-1] not in "aeiousl":
+        word = word[:-1]  # "stopped" -> "stopp" -> "stop"
+    return word
+
+
+def _content_tokens(text: str) -> set[str]:
+    return {
+        stem(w) for w in _words(text) if w not in STOPWORDS and w not in NEGATIONS and len(w) > 1
+    }
+
+
+def _negation_positions(words: list[str]) -> list[int]:
+    return [i for i, w in enumerate(words) if w in NEGATIONS or w.endswith("n't")]
+
+
+def _polarity(text: str) -> tuple[list[str], list[int], set[str]]:
+    words = re.findall(r"[a-z0-9']+", strip_accents(text.lower().replace("’", "'")))
+    return words, _negation_positions(words), _content_tokens(text)
+
+
+def negation_flip(claim: str, window: list[str]) -> str | None:
+    """A reason when the claim negates what the window (the best-matching passage sentences)
+    asserts, or drops one of its negations; None when polarity agrees.
+
+    Lexical: each negation of the claim is aligned with the window sentence that shares most
+    content words with what it negates (the next six words); a sentence that receives more
+    negations than it has is a flip. A window negation whose next four content words reappear
+    in the claim (two or more) must be matched by a claim negation in that sentence."""
+    c_words, c_neg, c_content = _polarity(claim)
+    sentences = [_polarity(s) for s in window]
+    if not sentences:
+        return None
+
+    def scope(words: list[str], i: int, width: int) -> set[str]:
+        return _content_tokens(" ".join(words[i + 1 : i + 1 + width]))
+
+    assigned = [0] * len(sentences)
+    for i in c_neg:
+        negated = scope(c_words, i, 6) or c_content
+        overlaps = [len(negated & content) for _, _, content in sentences]
+        best = max(range(len(sentences)), key=overlaps.__getitem__)
+        if overlaps[best]:
+            assigned[best] += 1
+    for k, (words, neg, _) in enumerate(sentences):
+        if assigned[k] > len(neg):
+            said = " ".join(c_words[c_neg[0] : c_neg[0] + 4])
+            return f'negation: the sentence says "{said}" but the passage does not negate it'
+        needed = [j for j in neg if len(scope(words, j, 4) & c_content) >= 2]
+        if len(needed) > assigned[k]:
+            said = " ".join(words[needed[0] : needed[0] + 4])
+            return f'negation: the passage says "{said}" but the sentence drops the negation'
+    return None
+
+
+# Restating the student's point ("Your point is that...", "You ask: ...") asserts nothing.
+_STUDENTS_WORDS = re.compile(
+    r"^\W*(you|your|my opponent'?s?|the other side'?s?)\b[^.]{0,40}?\b(ask|asked|say|said|"
+    r"claim|claimed|argue|argued|point|opened|question|suggest|suggested|insist|mention)",
+    re.I,
+)
+
+
+def is_factual(claim: str) -> bool:
+    """Does an uncited sentence state something checkable? Questions and rhetoric do not;
+    numbers, dates, money, quotes and reported events (a name plus a reporting or event verb)
+    do."""
+    if claim.rstrip().endswith("?") or _STUDENTS_WORDS.match(claim):
+        return False
+    if numbers_in(claim) or quoted_spans(claim):
+        return True
+    low = claim.lower()
+    if any(re.search(rf"\b{m}\b", low) for m in MONTHS) or any(c in claim for c in "€$£"):
+        return True
+    return bool(entities_in(claim)) and bool(_REPORTING.search(claim))
+
+
+# Words that say the opposite of each other in this domain's prose (votes, deals, polls,
+# policies). Stems; each pair is read both ways.
+_ANTONYMS = [
+    ("support", "oppos"),
+    ("favour", "against"),
+    ("favor", "against"),
+    ("ris", "fall"),
+    ("ris", "fell"),
+    ("rose", "fell"),
+    ("increas", "decreas"),
+    ("increas", "fell"),
+    ("grew", "fell"),
+    ("prais", "criticis"),
+    ("prais", "apologis"),
+    ("prais", "condemn"),
+    ("success", "mistak"),
+    ("cancel", "kept"),
+    ("cancel", "continu"),
+    ("suspend", "resum"),
+    ("suspend", "held"),
+    ("halt", "resum"),
+    ("accept", "reject"),
+    ("admit", "deni"),
+    ("confirm", "deni"),
+    ("won", "lost"),
+    ("join", "left"),
+    ("allow", "ban"),
+    ("open", "clos"),
+    ("lift", "impos"),
+    ("higher", "lower"),
+    ("above", "below"),
+    ("more", "fewer"),
+    ("more", "less"),
+    ("cheaper", "dearer"),
+    ("cheaper", "expensiv"),
+    ("friend", "enemy"),
+    ("ally", "enemy"),
+    ("ally", "threat"),
+    ("approv", "reject"),
+    ("sign", "refus"),
+    ("first", "last"),
+    ("largest", "smallest"),
+]
+
+
+# Opposite phrasings too short to read word by word.
+_PHRASE_ANTONYMS = [(r"\bvot\w* against\b", r"\bvot\w* (?:for|in favou?r)\b")]
+
+
+def _stems(text: str) -> list[str]:
+    return [stem(w) for w in _words(text)]
+
+
+def antonym_clash(claim: str, window: list[str]) -> str | None:
+    """A reason when the claim uses a word whose opposite stands where the claim's own word
+    should be in a window sentence about the same thing ("84% supported" vs "84% opposed")."""
+    claim_stems = _stems(claim)
+    claim_set = set(claim_stems)
+    claim_content = _content_tokens(claim)
+    for sentence in window:
+        stems = set(_stems(sentence))
+        if len(_content_tokens(sentence) & claim_content) < 2:
+            continue
+        for a, b in _PHRASE_ANTONYMS:
+            for mine, theirs in ((a, b), (b, a)):
+                if (
+                    re.search(mine, claim, re.I)
+                    and re.search(theirs, sentence, re.I)
+                    and not re.search(mine, sentence, re.I)
+                ):
+                    said = re.search(mine, claim, re.I).group(0)
+                    return f'contradiction: the sentence says "{said}", the passage the opposite'
+
+        for a, b in _ANTONYMS:
+            for mine, theirs in ((a, b), (b, a)):
+                if (
+                    any(s.startswith(mine) for s in claim_set)
+                    and not any(s.startswith(mine) for s in stems)
+                    and any(s.startswith(theirs) for s in stems)
+                    and not any(s.startswith(theirs) for s in claim_set)
+                ):
+                    word = next(w for w in _words(claim) if stem(w).startswith(mine))
+                    other = next(w for w in _words(sentence) if stem(w).startswith(theirs))
+                    return f'contradiction: the sentence says "{word}" where the passage says "{other}"'
+        # The same check next to each shared number: "84% supported" vs "84% opposed".
+        mine_ctx, theirs_ctx = _number_contexts(claim), _number_contexts(sentence)
+        for n, words in mine_ctx.items():
+            for a, b in _ANTONYMS:
+                for mine, theirs in ((a, b), (b, a)):
+                    if (
+                        n in theirs_ctx
+                        and any(w.startswith(mine) for w in words)
+                        and not any(w.startswith(mine) for w in theirs_ctx[n])
+                        and any(w.startswith(theirs) for w in theirs_ctx[n])
+                    ):
+                        return (
+                            f"contradiction: next to {n} the passage says the opposite of "
+                            "the sentence"
+                        )
+    return None
+
+
+def _number_contexts(text: str, quantities_only: bool = False) -> dict[str, set[str]]:
+    """For each number in text, the content words within three words either side
+    (quantities_only: skip years and days of the month, which are dates, not amounts)."""
+    words = re.findall(r"[\w.,%€$]+", CITATION_RE.sub(" ", text))
+    out: dict[str, set[str]] = {}
+    for i, w in enumerate(words):
+        nums = numbers_in(w) if re.search(r"\d", w) else set()
+        if quantities_only:
+            near_month = any(x.lower() in MONTHS for x in words[max(0, i - 1) : i + 2])
+            nums = {
+                n
+                for n in nums
+                if not (re.fullmatch(r"(19|20)\d\d", n) or (near_month and float(n) <= 31))
+            }
+        for n in nums:
+            near = " ".join(words[max(0, i - 3) : i] + words[i + 1 : i + 4])
+            near = re.sub(r"\d[\d.,]*", " ", near)
+            out.setdefault(n, set()).update(_content_tokens(near))
+    return out
+
+
+def swapped_numbers(claim: str, window: list[str]) -> str | None:
+    """A reason when a number of the claim sits among the words that surround a different
+    number in the passage, and not its own ("17 with NATO, 116 with Russia" for the reverse),
+    or when a change "from A to B" runs the other way in the passage."""
+    claim_ctx = _number_contexts(claim, quantities_only=True)
+    for sentence in window:
+        m = re.search(r"from (\d[\d.,]*)%? to (\d[\d.,]*)", claim)
+        if m and re.search(rf"from {re.escape(m.group(2))}%? to {re.escape(m.group(1))}", sentence):
+            return f"direction: the passage goes from {m.group(2)} to {m.group(1)}, not the reverse"
+        ctx = _number_contexts(sentence, quantities_only=True)
+        for n, words in claim_ctx.items():
+            if n not in ctx or len(words) < 2 or words & ctx[n]:
+                continue  # shares words with its own context in the passage: not swapped
+            for other, other_words in ctx.items():
+                if other != n and other in claim_ctx and len(words & other_words) >= 2:
+                    return f"numbers swapped: {n} belongs with other words in the passage"
+    return None
+
+
+_CITIES = ("moscow", "belgrade", "kyiv", "washington", "brussels", "beijing", "pristina")
+_PLACE = re.compile(
+    r"\b(?:in|at|to|from|near|visited|visit|visits)\s+(" + "|".join(_CITIES) + r")\b", re.I
+)
+
+
+def places_in(text: str) -> list[str]:
+    """Capitals named as places ("in Moscow"), which must appear as such in the passage,
+    while elsewhere "Moscow" may stand for Russia."""
+    return [m.group(1).lower() for m in _PLACE.finditer(text)]

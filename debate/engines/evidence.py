@@ -1,0 +1,401 @@
+"""The offline evidence engine: a debate speech with no language model.
+
+It takes the bot-side contentions that clash best with the student's message (see
+`plan_turn`), finds for each the passage sentences that back it best, and joins them with
+the speech templates in prompts/evidence_templates.yaml. Quotations are exact substrings of
+the passage they cite, so every citation is faithful by construction. A quotation is used
+at most once per debate when another candidate exists.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import random
+import re
+from collections.abc import Generator
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from debate.citations import CITATION_RE, EvidenceList, Reply
+from debate.config import Settings
+from debate.engines import (
+    Engine,
+    SpeechRequest,
+    TurnPlan,
+    cosine,
+    embed_cached,
+    looks_like_instruction,
+    plan_turn,
+    quote_key,
+    sentence_spans,
+)
+from debate.errors import DebateError
+from debate.passages import Passage
+from debate.retrieval import SIDE_STANCE, STOPWORDS
+
+log = logging.getLogger(__name__)
+
+MIN_QUOTE, MAX_QUOTE = 40, 320
+DIRECT = "\x00direct"  # key of the candidates that answer the student's point itself
+# How close a sentence must be to the student's words to be quoted as a direct answer:
+# a question deserves an answer even from looser evidence.
+DIRECT_MIN_RELEVANCE = {"question": 0.4, "rebuttal": 0.55, "closing": 0.55}
+# A quotation must be at least this close to the contention it backs (else the point is
+# skipped for a reserve one rather than padded with a loosely related quote).
+MIN_RELEVANCE = 0.35
+FIT_SLACK = 0.03
+QUOTES_PER_POINT = {"opening": 2, "rebuttal": 2, "closing": 1, "question": 2}
+
+
+@lru_cache(maxsize=4)
+def load_templates(prompts_dir: str) -> dict:
+    path = Path(prompts_dir) / "evidence_templates.yaml"
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise DebateError(f"cannot read speech templates {path}: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class Candidate:
+    passage: Passage
+    quote: str  # exact substring of passage.text
+    score: float
+    relevance: float = 0.0  # similarity to what it is chosen for (contention or point)
+
+
+# A sentence that turns the argument ("However, ...", "Critics note, however, ...").
+_TURN = re.compile(
+    r"^(however|but|yet|still|nevertheless|nonetheless)\b|^\S+( \S+){0,3},? however\b",
+    re.IGNORECASE,
+)
+
+
+def concessions(passage: Passage) -> set[int]:
+    """Start offsets of the sentences a passage concedes before turning its argument: in
+    'X is true. Y too. Critics note, however, that Z.' the author argues Z, not X or Y."""
+    spans = sentence_spans(passage.text)
+    turns = [i for i, (s, e) in enumerate(spans) if i and _TURN.search(passage.text[s:e])]
+    return {spans[i][0] for i in range(turns[-1])} if turns else set()
+
+
+def quotable(passage: Passage, skip_concessions: bool = False) -> list[str]:
+    """Sentences (or leading clauses of long ones) of a passage that can be quoted cleanly:
+    no inner double quotes (they would break the quote boundaries), no [n] markers or
+    instructions (text inside a source is material, never orders), not a bare heading."""
+    out = []
+    text = passage.text
+    conceded = concessions(passage) if skip_concessions else set()
+    for s, e in sentence_spans(text):
+        if s in conceded:
+            continue
+        sentence = text[s:e]
+        if not re.search(r"\b[A-Z]\.$", sentence):  # keep the dot of "U.S." at a sentence end
+            sentence = sentence.rstrip(".;:")
+        if len(sentence) > MAX_QUOTE:  # cut at a clause boundary, still an exact substring
+            cut = max(sentence.rfind("; ", 0, MAX_QUOTE), sentence.rfind(", ", 0, MAX_QUOTE))
+            if cut < MIN_QUOTE * 2:
+                continue
+            sentence = sentence[:cut]
+        if len(sentence) < MIN_QUOTE or text[e - 1 : e] == ":":
+            continue
+        if any(q in sentence for q in '"“”') or CITATION_RE.search(sentence) or "[" in sentence:
+            continue
+        if looks_like_instruction(sentence):
+            continue
+        out.append(sentence)
+    return out
+
+
+_COMMON_FIRST = frozenset(
+    "the a an it its this that these those there we they our their most many some all no not "
+    "only even both each every one two three several few more less".split()
+)
+
+
+def lower_first(text: str) -> str:
+    """Lower-case a sentence's first word for use mid-sentence, unless it looks like a name
+    ('Serbia', 'Vučić' stay as they are; 'The', 'Most', 'Anti-Western' do not)."""
+    word = text.split(" ", 1)[0]
+    if (
+        word.lower() in _COMMON_FIRST
+        or word.lower() in STOPWORDS
+        or word.lower().startswith(("anti-", "pro-", "non-"))
+    ):
+        return text[:1].lower() + text[1:]
+    return text
+
+
+def supporting_passage(
+    sentence: str, passages: list[Passage], settings: Settings
+) -> Passage | None:
+    """The first passage the team's citation checker accepts as support for sentence."""
+    if importlib.util.find_spec("debate.faithfulness") is None:
+        return None
+    from debate.faithfulness import check_claim, claim_text
+
+    claim = claim_text(sentence)
+    for passage in dict.fromkeys(passages):
+        if check_claim(claim, [(1, passage)], model_path=settings.model_path).ok:
+            return passage
+    return None
+
+
+def states_facts(sentence: str) -> bool:
+    """Would the citation checker count this sentence as a checkable factual claim?"""
+    if importlib.util.find_spec("debate.faithfulness") is None:
+        return False
+    from debate.faithfulness import claim_text, is_factual
+
+    return is_factual(claim_text(sentence))
+
+
+class EvidenceEngine(Engine):
+    name = "evidence"
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.templates = load_templates(str(settings.prompts_dir))
+
+    # -- choosing quotations -------------------------------------------------------------
+    def candidates(self, request: SpeechRequest, plan: TurnPlan) -> dict[str, list[Candidate]]:
+        """For each chosen contention, quotable sentences from the turn's passages, best
+        first. Score = closeness to the contention, plus closeness to the student's point,
+        plus how much more the sentence sounds like our side than the other side."""
+        motion, side = request.motion, request.side
+        other = "attack" if side == "defend" else "defend"
+        own_claims = [c.claim for c in motion.contentions_for(side)]
+        other_claims = [c.claim for c in motion.contentions_for(other)]
+        # Concessions inside a source of our own stance argue the other side: skip them.
+        sentences = {
+            (p.id, q): p
+            for p in plan.pool
+            for q in quotable(p, skip_concessions=p.stance == SIDE_STANCE[side])
+        }
+        keys = list(sentences)
+        texts = [q for _, q in keys]
+        claims = [pt.contention.claim for pt in plan.points]
+        vectors = embed_cached(
+            texts
+            + own_claims
+            + other_claims
+            + claims
+            + ([plan.point_text] if plan.point_text else []),
+            self.settings,
+        )
+        sent_v = vectors[: len(texts)]
+        own_v = vectors[len(texts) : len(texts) + len(own_claims)]
+        other_v = vectors[
+            len(texts) + len(own_claims) : len(texts) + len(own_claims) + len(other_claims)
+        ]
+        rest = vectors[len(texts) + len(own_claims) + len(other_claims) :]
+        claim_v, point_v = rest[: len(claims)], (rest[len(claims)] if plan.point_text else None)
+        wanted = SIDE_STANCE[side]
+
+        def on_side(stance: str, margin: float) -> bool:
+            """Stay on side. Sources argue for the side of their stance: never quote one
+            that opposes ours. Within our sources and mixed ones, drop sentences closer to
+            the other side's contentions than to ours (concessions, counter-arguments);
+            embeddings judge topic better than polarity, so stance comes first."""
+            if stance == wanted or stance == "":
+                return margin > -0.05
+            return stance == "mixed" and margin > 0.03
+
+        result: dict[str, list[Candidate]] = {DIRECT: []}
+        for pt, cv in zip(plan.points, claim_v, strict=True):
+            point_ids = {p.id for p in pt.passages}
+            scored = []
+            for (pid, quote), sv in zip(keys, sent_v, strict=True):
+                passage = sentences[(pid, quote)]
+                best_own = max(cosine(sv, v) for v in own_v)
+                best_other = max(cosine(sv, v) for v in other_v)
+                margin = best_own - best_other
+                stance = passage.stance
+                if not on_side(stance, margin):
+                    continue
+                # Fit: the sentence must be about this contention more than (or about as much
+                # as) any other claim of either side; embeddings rank topics well even where
+                # their absolute similarities are all alike.
+                fit = cosine(sv, cv)
+                if fit < max(best_own, best_other) - FIT_SLACK:
+                    continue
+                score = cosine(sv, cv) + 0.6 * margin + (0.05 if pid in point_ids else 0.0)
+                score += 0.04 if stance == wanted else 0.0
+                if point_v is not None:
+                    score += 0.25 * cosine(sv, point_v)
+                scored.append(Candidate(passage, quote, score, cosine(sv, cv)))
+            result[pt.contention.claim] = sorted(scored, key=lambda c: -c.score)
+        if point_v is not None:  # sentences that meet the student's point itself
+            for (pid, quote), sv in zip(keys, sent_v, strict=True):
+                passage = sentences[(pid, quote)]
+                margin = max(cosine(sv, v) for v in own_v) - max(cosine(sv, v) for v in other_v)
+                # stricter than for contentions: it answers their point, so it must clearly
+                # argue one of ours, not merely share the student's topic
+                near_ours = max(cosine(sv, v) for v in own_v) >= 0.5
+                if near_ours and on_side(passage.stance, margin - 0.04):
+                    rel = cosine(sv, point_v)
+                    result[DIRECT].append(Candidate(passage, quote, rel + 0.6 * margin, rel))
+            result[DIRECT].sort(key=lambda c: -c.score)
+        return result
+
+    def pick(
+        self,
+        ranked: list[Candidate],
+        taken: set[str],
+        used: frozenset[str],
+        n: int,
+        allow_repeat: bool = True,
+    ) -> list[Candidate]:
+        """Best n candidates not yet used in this speech nor earlier in the debate. Only when
+        nothing fresh is left (and allow_repeat) is one earlier quote used again, so that a
+        contention is never argued without evidence."""
+        fresh = [c for c in ranked if quote_key(c.quote) not in taken | used]
+        chosen: list[Candidate] = []
+        for c in fresh:
+            if len(chosen) == n:
+                break
+            if quote_key(c.quote) in taken:
+                continue
+            # two quotes from one passage in one point read as padding: vary the source
+            if chosen and any(c.passage.id == x.passage.id for x in chosen) and len(fresh) > n:
+                continue
+            chosen.append(c)
+            taken.add(quote_key(c.quote))
+        if not chosen and allow_repeat:
+            repeat = [c for c in ranked if quote_key(c.quote) in used - taken]
+            if repeat:
+                chosen.append(repeat[0])
+                taken.add(quote_key(repeat[0].quote))
+        return chosen
+
+    # -- writing the speech ----------------------------------------------------------------
+    def stream(self, request: SpeechRequest) -> Generator[str, None, Reply]:
+        reply = self.build(request)
+        # Offline speeches are ready at once; stream them by paragraph for the same UI path.
+        shown = ""
+        for paragraph in reply.text.split("\n\n"):
+            shown = f"{shown}\n\n{paragraph}" if shown else paragraph
+            yield shown
+        return reply
+
+    def build(self, request: SpeechRequest, plan: TurnPlan | None = None) -> Reply:
+        plan = plan or plan_turn(request)
+        t = self.templates
+        phase, side = request.phase, request.side
+        rng = random.Random(f"{request.motion.id}|{side}|{phase}|{request.turn_number}")
+        fill = {
+            "side_role": t["side_role"][side],
+            "side_claim": request.motion.side_label(side).rstrip("."),
+            "thesis": request.motion.thesis.rstrip("."),
+            "point": plan.point_text,
+            "point_body": lower_first(plan.point_text.rstrip(".!?…")),
+        }
+
+        def line(options: list[str], **extra) -> str:
+            return rng.choice(options).format(**{**fill, **extra}) if options else ""
+
+        paragraphs: list[str] = []
+        opening_lines = [line(t["intro"].get(phase, []))]
+        if plan.injection:
+            opening_lines.append(line(t["injection"]))
+        if plan.point_text:
+            # Every way of naming their point is a question: we restate, never assert it.
+            if plan.point_text.endswith("?"):
+                address = t["address_question"]
+            else:
+                address = t["address_request"] if phase == "question" else t["address"][phase]
+            opening_lines += [
+                line(address),
+                line(t["pivot"][phase]),
+            ]
+        paragraphs.append(" ".join(x for x in opening_lines if x))
+
+        candidates = self.candidates(request, plan)
+        taken: set[str] = set()
+        cited: list[Passage] = []  # the evidence list is numbered in order of first citation
+
+        def number(passage: Passage) -> int:
+            if passage not in cited:
+                cited.append(passage)
+            return cited.index(passage) + 1
+
+        direct = [
+            c for c in candidates[DIRECT] if c.relevance >= DIRECT_MIN_RELEVANCE.get(phase, 1)
+        ]
+        if plan.point_text and phase != "opening" and direct:
+            c = self.pick(direct, taken, request.used_quotes, 1, allow_repeat=False)
+            if c:
+                paragraphs[-1] += " " + line(
+                    t["direct"][phase],
+                    quote=c[0].quote,
+                    n=number(c[0].passage),
+                    publisher=c[0].passage.publisher,
+                )
+        leads = rng.choice(t["point_lead"][phase])
+        claims_made = []
+        for pt in plan.points:
+            if len(claims_made) == plan.wanted:
+                break
+            relevant = [c for c in candidates[pt.contention.claim] if c.relevance >= MIN_RELEVANCE]
+            quotes = self.pick(
+                relevant,
+                taken,
+                request.used_quotes,
+                QUOTES_PER_POINT.get(phase, 1),
+            )
+            if not quotes:
+                continue
+            lead_template = leads[min(len(claims_made), len(leads) - 1)]
+            lead = lead_template.format(claim=pt.contention.claim)
+            # The claim is the coach's argument; cite it only where the checker confirms a
+            # passage of this turn supports it, else leave it as argument.
+            backing = supporting_passage(
+                lead, [c.passage for c in quotes] + pt.passages, self.settings
+            )
+            if backing is not None:
+                lead = f"{lead.rstrip('.')} [{number(backing)}]."
+            elif states_facts(lead):
+                lead = line(
+                    t["unbacked_claim"],
+                    prefix=lead_template.split("{claim}")[0].strip(),
+                    claim_body=lower_first(pt.contention.claim.rstrip(".")),
+                )
+            sentences = [lead]
+            for i, c in enumerate(quotes):
+                n = number(c.passage)
+                if i == 0:
+                    pool = t["quote_first"]
+                elif quotes[i - 1].passage.source_id == c.passage.source_id:
+                    pool = t["quote_more_same"]
+                else:
+                    pool = t["quote_more"]
+                sentences.append(line(pool, quote=c.quote, n=n, publisher=c.passage.publisher))
+            claims_made.append(pt.contention.claim)
+            paragraphs.append(" ".join(sentences))
+        if not claims_made:
+            paragraphs.append(line(t["no_evidence"]))
+        if phase == "closing":  # recall what earlier speeches established, then close
+            earlier = " ".join(request.previous_bot_texts())
+            recap = [
+                c.claim
+                for c in request.motion.contentions_for(side)
+                if c.claim in earlier and c.claim not in claims_made
+            ]
+            if recap:
+                body = [lower_first(c.rstrip(".")) for c in recap]
+                joined = (
+                    body[0]
+                    if len(body) == 1
+                    else ", that ".join(body[:-1]) + ", or that " + body[-1]
+                )
+                paragraphs.insert(1, line(t["recap"], recap=joined))
+        paragraphs.append(line(t["conclusion"][phase]))
+        text = "\n\n".join(p for p in paragraphs if p.strip())
+        # Uncited passages follow the cited ones, so [n] in the text keeps its meaning.
+        rest = [p for p in plan.pool if p not in cited]
+        evidence = EvidenceList(cited + rest[: max(0, 8 - len(cited))])
+        return Reply(text=text, evidence=evidence, side=side, phase=phase, engine=self.name)
