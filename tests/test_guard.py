@@ -1,0 +1,177 @@
+"""The guard around LLM replies: regenerate once with reasons, then remove or mark, and never
+show a fabricated citation as real. Also the LLM judge, over real HTTP to a loopback server."""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from debate.citations import EvidenceList, Reply, cited_numbers
+from debate.faithfulness import FAILING, check_reply
+from debate.guard import NOTHING_LEFT, guard_reply
+from tests.test_faithfulness import AMMO, GAS, SANCTIONS, passage
+
+GOOD = "Serbia has not imposed any sanctions on Russia since February 2022 [2]."
+GOOD_2 = "The European Commission gave a €49.6 million grant for the interconnector [3]."
+BAD_NUMBER = "The European Commission gave a €90 million grant for the interconnector [3]."
+FABRICATED = "Poland bought every Serbian shell [6]."
+
+
+@pytest.fixture
+def evidence():
+    return EvidenceList(
+        [passage(AMMO, "ammo"), passage(SANCTIONS, "sanctions"), passage(GAS, "gas")]
+    )
+
+
+def test_supported_reply_passes_untouched_without_regeneration(evidence, settings):
+    calls = []
+    reply = Reply(f"{GOOD} {GOOD_2} That settles it.", evidence, engine="llm")
+    out = guard_reply(reply, settings, regenerate=lambda fb: calls.append(fb))
+    assert out.text == reply.text and not calls
+    assert [v.status for v in out.verdicts] == ["supported", "supported", "not-factual"]
+
+
+def test_failing_reply_regenerates_once_with_the_checkers_reasons(evidence, settings):
+    feedback = []
+
+    def regenerate(text: str) -> Reply:
+        feedback.append(text)
+        return Reply(f"{GOOD} {GOOD_2}", evidence, engine="llm")
+
+    out = guard_reply(
+        Reply(f"{GOOD} {BAD_NUMBER} {FABRICATED}", evidence, engine="llm"),
+        settings,
+        regenerate=regenerate,
+    )
+    assert len(feedback) == 1
+    assert "number 90 not in [3]" in feedback[0]
+    assert "citation [6] is not in the evidence list (1-3)" in feedback[0]
+    assert out.text == f"{GOOD} {GOOD_2}"
+    assert all(v.status == "supported" for v in out.verdicts)
+
+
+def test_what_still_fails_after_regeneration_is_removed_with_a_notice(evidence, settings):
+    calls = []
+
+    def regenerate(text: str) -> Reply:
+        calls.append(text)
+        return Reply(f"{GOOD}\n\n{BAD_NUMBER} {FABRICATED}", evidence, engine="llm")
+
+    out = guard_reply(
+        Reply(f"{BAD_NUMBER} {FABRICATED}", evidence, engine="llm"), settings, regenerate=regenerate
+    )
+    assert len(calls) == 1  # one regeneration, never a loop
+    assert out.text == GOOD
+    assert cited_numbers(out.text) == [2]
+    assert any("number 90 not in [3]" in n for n in out.notices)
+    # the removed fabricated citation is named in the notice, but not as a real [n]
+    assert any("[6?]" in n for n in out.notices)
+    assert not any(v.status in FAILING for v in out.verdicts)
+
+
+def test_mark_mode_keeps_failing_sentences_visibly_marked_and_defuses_fake_numbers(
+    evidence, settings
+):
+    out = guard_reply(Reply(f"{GOOD} {FABRICATED}", evidence, engine="llm"), settings, mode="mark")
+    assert "⚠ [unverified: citation evidence 6 is not in the evidence list (1-3)]" in out.text
+    assert "[6?]" in out.text
+    assert 6 not in cited_numbers(out.text)  # shown, but never as a real citation
+
+
+def test_reply_with_nothing_supported_says_so_instead_of_going_blank(evidence, settings):
+    out = guard_reply(Reply(FABRICATED, evidence, engine="llm"), settings)
+    assert out.text == NOTHING_LEFT
+    assert out.notices
+
+
+def test_regeneration_that_is_worse_does_not_replace_the_first_draft(evidence, settings):
+    first = Reply(f"{GOOD} {BAD_NUMBER}", evidence, engine="llm")
+    out = guard_reply(
+        first,
+        settings,
+        regenerate=lambda fb: Reply(
+            f"{FABRICATED} {BAD_NUMBER} Serbia joined NATO in 2020 [2].", evidence, engine="llm"
+        ),
+    )
+    assert out.text == GOOD
+
+
+def test_verdicts_describe_the_final_text(evidence, settings):
+    out = guard_reply(Reply(f"{BAD_NUMBER} {GOOD} {GOOD_2}", evidence, engine="llm"), settings)
+    for v in out.verdicts:
+        assert out.text[v.start : v.end] == v.sentence
+    assert check_reply(out, settings) == out.verdicts
+
+
+class JudgeServer:
+    """POST /v1/chat/completions on 127.0.0.1, answering every prompt with `answer` in the
+    OpenAI wire format; records the prompts it was sent."""
+
+    def __init__(self, answer: str):
+        self.prompts: list[str] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                outer.prompts.append(body["messages"][-1]["content"])
+                payload = json.dumps(
+                    {
+                        "id": "chatcmpl-1",
+                        "object": "chat.completion",
+                        "created": 0,
+                        "model": body.get("model", "judge"),
+                        "choices": [
+                            {
+                                "index": 0,
+                                "finish_reason": "stop",
+                                "message": {"role": "assistant", "content": answer},
+                            }
+                        ],
+                        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+                    }
+                ).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.parametrize(
+    "answer,status",
+    [
+        ("UNSUPPORTED: the passage does not say the grant was European", "unsupported"),
+        ("SUPPORTED", "supported"),
+    ],
+)
+def test_llm_judge_over_http_can_veto_but_not_rescue(evidence, settings, answer, status):
+    server = JudgeServer(answer)
+    try:
+        judged = replace(
+            settings, llm="openai:judge-model", llm_base_url=server.url, llm_timeout=10.0
+        )
+        verdicts = check_reply(Reply(f"{GOOD_2} {FABRICATED}", evidence), judged)
+    finally:
+        server.close()
+    assert [v.status for v in verdicts] == [status, "fabricated-citation"]
+    # only the sentence the cheap layers accepted went to the judge, with its passage
+    assert len(server.prompts) == 1 and "€49.6 million grant" in server.prompts[0]
+    if status == "unsupported":
+        assert verdicts[0].reason.startswith("LLM judge: the passage does not say")
