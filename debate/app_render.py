@@ -1,0 +1,332 @@
+"""HTML for the web app: chat messages, the evidence panel, badges, banners.
+
+Pure functions of library objects (Turn, Reply, EvidenceList, Verdict), so they are tested
+without a browser. Every piece of text that came from a person, a source or a model is
+escaped here; the app shows these strings as HTML.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from collections.abc import Sequence
+
+from debate.citations import EvidenceList, parse_citations, render_html
+from debate.passages import Passage
+
+PHASE_LABELS = {
+    "opening": "Opening",
+    "rebuttal": "Rebuttals",
+    "closing": "Closing",
+    "question": "Questions",
+}
+# Verdict statuses that mean "this sentence is not backed by its citations".
+UNVERIFIED = ("unsupported", "uncited-factual", "fabricated-citation")
+_QUOTE_RE = re.compile(r"\"([^\"\n]{3,}?)\"|“([^”\n]{3,}?)”")
+_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+|\n+")
+_QUOTE_CHARS = str.maketrans(
+    {"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'", "–": "-", "—": "-", "\u00a0": " "}
+)
+
+
+def esc(text: object) -> str:
+    return html.escape(str(text or ""), quote=True)
+
+
+# ---------------------------------------------------------------- banners and indicators
+
+
+def side_banner(motion, bot_side: str) -> str:
+    """'The bot is ATTACKING the thesis', said plainly, with what that means."""
+    verb = "DEFENDING" if bot_side == "defend" else "ATTACKING"
+    student = "attack" if bot_side == "defend" else "defend"
+    return (
+        f'<div class="side-banner side-{esc(bot_side)}" id="side-banner">'
+        f"<strong>The bot is {verb} the thesis.</strong> "
+        f"It argues: <em>{esc(motion.side_label(bot_side))}</em>. "
+        f"You {student} it: <em>{esc(motion.side_label(student))}</em>.</div>"
+    )
+
+
+def motion_card(motion) -> str:
+    return (
+        f'<div class="motion-card"><div class="motion-title">{esc(motion.title)}</div>'
+        f'<div class="motion-thesis">Thesis: <strong>{esc(motion.thesis)}</strong></div>'
+        f'<div class="motion-desc">{esc(motion.description)}</div></div>'
+    )
+
+
+def phase_indicator(phases: Sequence[str], current: str) -> str:
+    items = []
+    for phase in phases:
+        if phase == "question" and current != "question":
+            continue  # a question is an interlude, shown only while it lasts
+        state = "current" if phase == current else ""
+        label = PHASE_LABELS.get(phase, phase.title())
+        aria = ' aria-current="step"' if state else ""
+        items.append(f'<li class="phase {state}" data-phase="{esc(phase)}"{aria}>{esc(label)}</li>')
+    return f'<ol class="phases" id="phase-indicator">{"".join(items)}</ol>'
+
+
+def timer_html(phase: str, seconds: int) -> str:
+    """The speech timer's face; the countdown itself runs in the browser (app.js)."""
+    seconds = max(0, int(seconds))
+    label = PHASE_LABELS.get(phase, phase.title())
+    return (
+        f'<div id="speech-timer" class="speech-timer" data-seconds="{seconds}" '
+        f'data-key="{esc(phase)}-{seconds}" role="timer" aria-live="off">'
+        f'<span class="timer-phase">{esc(label)} speech</span> '
+        f'<span class="timer-clock">{seconds // 60:02d}:{seconds % 60:02d}</span></div>'
+    )
+
+
+def status_html(text: str, kind: str = "ok") -> str:
+    return f'<div class="status status-{esc(kind)}" role="status">{esc(text)}</div>'
+
+
+# ---------------------------------------------------------------- faithfulness badge
+
+
+def unverified_verdicts(verdicts: Sequence) -> list:
+    return [v for v in verdicts if getattr(v, "status", "") in UNVERIFIED]
+
+
+def badge_html(verdicts: Sequence, fabricated: Sequence[int] = (), checked: bool = True) -> str:
+    """The per-message faithfulness badge; anything short of fully verified is marked."""
+    if not checked:
+        return (
+            '<span class="badge badge-warn" title="the citation checker is not available">'
+            "citations not checked</span>"
+        )
+    try:
+        from debate.faithfulness import badge
+
+        text = badge(list(verdicts))
+    except ImportError:
+        cited = [v for v in verdicts if getattr(v, "citations", ())]
+        good = [v for v in cited if getattr(v, "status", "") == "supported"]
+        text = f"{len(good)}/{len(cited)} citations verified"
+    bad = unverified_verdicts(verdicts)
+    if bad:
+        text += f" · {len(bad)} sentence{'s' if len(bad) > 1 else ''} unverified"
+    if bad or fabricated:
+        reasons = "; ".join(esc(getattr(v, "reason", "")) for v in bad[:3])
+        return f'<span class="badge badge-warn" title="{reasons}">⚠ {esc(text)}</span>'
+    return f'<span class="badge badge-ok">✓ {esc(text)}</span>'
+
+
+# ---------------------------------------------------------------- chat messages
+
+
+def _paragraphs(rendered: str) -> str:
+    parts = [p.strip() for p in re.split(r"\n\s*\n", rendered) if p.strip()]
+    return "".join(f"<p>{p.replace(chr(10), '<br>')}</p>" for p in parts)
+
+
+def speech_html(text: str, evidence: EvidenceList, verdicts: Sequence = ()) -> str:
+    """Reply text with clickable [n] and unverified sentences visibly marked."""
+    bad = sorted(
+        (
+            v
+            for v in unverified_verdicts(verdicts)
+            if 0 <= getattr(v, "start", -1) < getattr(v, "end", -1) <= len(text)
+        ),
+        key=lambda v: v.start,
+    )
+    out, pos = [], 0
+    for v in bad:
+        if v.start < pos:
+            continue
+        out.append(render_html(text[pos : v.start], evidence))
+        out.append(
+            f'<span class="unverified" title="Not verified: {esc(v.reason)}">'
+            f"{render_html(text[v.start : v.end], evidence)}</span>"
+        )
+        pos = v.end
+    out.append(render_html(text[pos:], evidence))
+    return _paragraphs("".join(out))
+
+
+def bot_message_html(
+    turn_index: int,
+    text: str,
+    evidence: EvidenceList | None,
+    verdicts,
+    notices: Sequence[str] = (),
+    checked: bool = True,
+    side: str = "",
+    phase: str = "",
+) -> str:
+    evidence = evidence or EvidenceList([])
+    fabricated = [n for c in parse_citations(text) for n in c.numbers if evidence.get(n) is None]
+    notes = "".join(f'<div class="notice">{esc(n)}</div>' for n in notices)
+    where = " · ".join(x for x in (PHASE_LABELS.get(phase, phase), side and f"bot {side}s") if x)
+    return (
+        f'<div class="bot-msg" data-turn="{turn_index}">{notes}'
+        f"{speech_html(text, evidence, verdicts)}"
+        f'<div class="msg-meta">{badge_html(verdicts, fabricated, checked)}'
+        f' <a class="ev-open" href="#evidence-panel" data-turn="{turn_index}">evidence</a>'
+        f' <span class="msg-where">{esc(where)}</span></div></div>'
+    )
+
+
+def student_message_html(text: str) -> str:
+    return _paragraphs(esc(text))
+
+
+def system_message_html(text: str) -> str:
+    return f'<div class="sys-msg">{esc(text)}</div>'
+
+
+def streaming_html(text: str) -> str:
+    return f'<div class="bot-msg streaming">{_paragraphs(esc(text))}<span class="cursor">▍</span></div>'
+
+
+# ---------------------------------------------------------------- quoted spans
+
+
+def _normalise_with_map(text: str) -> tuple[str, list[int]]:
+    """Lower-cased, quote/dash/space-normalised text plus each char's index in the original."""
+    chars, index = [], []
+    last_space = False
+    for i, ch in enumerate(text):
+        ch = unicodedata.normalize("NFKC", ch).translate(_QUOTE_CHARS).lower()
+        for c in ch:
+            if c.isspace():
+                if last_space:
+                    continue
+                c, last_space = " ", True
+            else:
+                last_space = False
+            chars.append(c)
+            index.append(i)
+    return "".join(chars), index
+
+
+def find_span(passage_text: str, quote: str) -> tuple[int, int] | None:
+    """Where a quote occurs in a passage: verbatim first, then ignoring case, quote marks,
+    dashes and runs of whitespace (how the faithfulness checker compares quotes)."""
+    quote = quote.strip().strip(".,;:")
+    if not quote:
+        return None
+    at = passage_text.find(quote)
+    if at >= 0:
+        return at, at + len(quote)
+    norm_text, index = _normalise_with_map(passage_text)
+    norm_quote, _ = _normalise_with_map(quote)
+    at = norm_text.find(norm_quote.strip())
+    if at < 0:
+        return None
+    end = at + len(norm_quote.strip()) - 1
+    return index[at], index[end] + 1
+
+
+def sentence_bounds(text: str, offset: int) -> tuple[int, int]:
+    start = 0
+    for m in _SENTENCE_END.finditer(text):
+        if m.end() <= offset:
+            start = m.end()
+        elif m.start() >= offset:
+            return start, m.start()
+    return start, len(text)
+
+
+def quotes_citing(text: str, number: int) -> list[str]:
+    """Double-quoted spans in the sentences of `text` that cite [number]."""
+    quotes: list[str] = []
+    for c in parse_citations(text):
+        if number not in c.numbers:
+            continue
+        start, end = sentence_bounds(text, c.start)
+        for m in _QUOTE_RE.finditer(text[start:end]):
+            q = m.group(1) or m.group(2)
+            if q not in quotes:
+                quotes.append(q)
+    return quotes
+
+
+def highlight(passage_text: str, quotes: Sequence[str]) -> tuple[str, int]:
+    """Passage as HTML with each found quote in <mark>; returns (html, number found)."""
+    spans = sorted({s for q in quotes if (s := find_span(passage_text, q))})
+    out, pos, found = [], 0, 0
+    for start, end in spans:
+        if start < pos:
+            continue
+        out.append(esc(passage_text[pos:start]))
+        out.append(f'<mark class="quote">{esc(passage_text[start:end])}</mark>')
+        pos, found = end, found + 1
+    out.append(esc(passage_text[pos:]))
+    return "".join(out), found
+
+
+# ---------------------------------------------------------------- evidence panel
+
+
+def _source_line(p: Passage) -> str:
+    where = f"p. {p.page}" if p.page else f"¶{p.paragraph}"
+    link = (
+        f'<a href="{esc(p.url)}" target="_blank" rel="noopener noreferrer">{esc(p.url)}</a>'
+        if p.url
+        else ""
+    )
+    author = f"{esc(p.author)}, " if p.author else ""
+    return (
+        f'<div class="ev-source"><span class="ev-title">{esc(p.title)}</span> '
+        f'<span class="ev-pub">{author}{esc(p.publisher)}, {esc(p.date)}, {where}</span> '
+        f'<span class="ev-stance stance-{esc(p.stance)}">{esc(p.stance)}</span></div>'
+        f'<div class="ev-link">{link}</div>'
+    )
+
+
+def evidence_card(number: int, passage: Passage, quotes: Sequence[str], focused: bool) -> str:
+    body, found = highlight(passage.text, quotes)
+    missing = len(quotes) - found
+    note = (
+        f'<div class="ev-warn">{missing} quoted span(s) not found in this passage</div>'
+        if missing > 0
+        else ""
+    )
+    cls = "ev-card focused" if focused else "ev-card"
+    return (
+        f'<div class="{cls}" id="ev-{number}" data-n="{number}">'
+        f'<div class="ev-num">[{number}]</div>{_source_line(passage)}{note}'
+        f'<blockquote class="ev-text">{body}</blockquote></div>'
+    )
+
+
+def evidence_panel(
+    turn_index: int | None, text: str, evidence: EvidenceList | None, focus: int | None = None
+) -> str:
+    """Cited passages of one bot turn (quotes highlighted), then the uncited evidence."""
+    if turn_index is None or evidence is None:
+        return (
+            '<div class="ev-empty">The evidence behind the bot\'s speeches appears here. '
+            "Click a citation like [1] in a reply to see its passage.</div>"
+        )
+    cited = list(dict.fromkeys(n for c in parse_citations(text) for n in c.numbers))
+    cards = [
+        evidence_card(n, p, quotes_citing(text, n), n == focus)
+        for n in cited
+        if (p := evidence.get(n)) is not None
+    ]
+    fabricated = [n for n in cited if evidence.get(n) is None]
+    uncited = [(n, p) for n, p in evidence.numbered() if n not in cited]
+    parts = [
+        f'<div class="ev-head" data-turn="{turn_index}">Evidence for bot speech '
+        f"#{turn_index + 1}: {len(cards)} cited passage(s)</div>"
+    ]
+    parts.extend(cards or ['<div class="ev-empty">This speech cites no evidence.</div>'])
+    for n in fabricated:
+        parts.append(
+            f'<div class="ev-card ev-bad">[{n}] is not in this turn\'s evidence list: '
+            "a fabricated citation, not to be trusted.</div>"
+        )
+    if uncited:
+        inner = "".join(evidence_card(n, p, (), n == focus) for n, p in uncited)
+        opened = " open" if focus in {n for n, _ in uncited} else ""
+        parts.append(
+            f'<details class="ev-uncited"{opened}><summary>Also retrieved for this '
+            f"turn, not cited ({len(uncited)})</summary>{inner}</details>"
+        )
+    return f'<div class="ev-panel" data-turn="{turn_index}" data-focus="{focus or ""}">{"".join(parts)}</div>'
