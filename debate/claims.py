@@ -11,6 +11,7 @@ import re
 import unicodedata
 
 from debate.citations import CITATION_RE
+from debate.passages import trim_spans
 from debate.retrieval import STOPWORDS
 
 # A sentence ends at . ! ? (plus closing quotes and citation markers) before a capital, a
@@ -64,15 +65,7 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
             spans.append((base + pos, base + m.end()))
             pos = m.end()
         spans.append((base + pos, base + len(body)))
-    out = []
-    for s, e in spans:
-        while s < e and text[s].isspace():
-            s += 1
-        while e > s and text[e - 1].isspace():
-            e -= 1
-        if e > s:
-            out.append((s, e))
-    return out
+    return trim_spans(text, spans)
 
 
 # Every quote mark compares equal: a quote inside a quote may switch between ' and ".

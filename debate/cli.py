@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from debate.config import Settings, describe_settings, load_settings
 from debate.errors import DebateError
@@ -256,7 +257,8 @@ def _print_speech(session, reply, streamed: str = "") -> None:
 
         console.print(f"[green]{badge(reply.verdicts)}[/]")
     for notice in reply.notices:
-        console.print(f"[yellow]note:[/] {notice}", highlight=False, markup=False)
+        # the notice is plain text (it may quote the student): style the label only
+        console.print(Text.assemble(("note: ", "yellow"), notice), highlight=False)
     console.print()
 
 

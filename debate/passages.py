@@ -95,8 +95,13 @@ def _split_long(text: str, start: int, end: int, max_chars: int) -> list[tuple[i
             last_ok = cut if cut - piece_start <= max_chars else None
     if piece_start < end:
         pieces.append((piece_start, end))
+    return trim_spans(text, pieces)  # no whitespace at the cut points
+
+
+def trim_spans(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The spans without leading/trailing whitespace; spans left empty are dropped."""
     out = []
-    for s, e in pieces:  # trim whitespace at the cut points
+    for s, e in spans:
         while s < e and text[s].isspace():
             s += 1
         while e > s and text[e - 1].isspace():

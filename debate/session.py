@@ -8,11 +8,15 @@ effective from the bot's next speech. Phases: opening, rebuttal, closing, plus q
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
+import os
 import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
+from uuid import uuid4
 
 from debate.citations import CITATION_RE, EvidenceList, Reply
 from debate.config import Settings
@@ -78,6 +82,10 @@ class Session:
         self.last_reply: Reply | None = None
         self._resume_phase = "rebuttal"  # where a question returns to
         self._switch_notice = ""
+        self.id = uuid4().hex[:12]
+        self.started = time.time()
+        # Autosaved after every turn, so a crash or a closed tab never loses a debate.
+        self.autosave = True
 
     # -- coach controls --------------------------------------------------------------------
     def switch_side(self, side: str) -> str:
@@ -91,6 +99,7 @@ class Session:
         line = f"Switching sides: from my next speech I argue for the {_ROLE[side]}: {label}."
         self.turns.append(Turn("system", line, side, self.phase))
         self._switch_notice = line
+        self.save()
         return line
 
     def set_phase(self, phase: str) -> str:
@@ -186,6 +195,31 @@ class Session:
         self.last_reply = reply
         if self.phase in ("opening", "question"):
             self.next_phase()
+        self.save()
+
+    # -- persistence ---------------------------------------------------------------------
+    @property
+    def transcript_path(self) -> Path:
+        stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime(self.started))
+        return self.settings.transcripts_dir / self.motion.id / f"{stamp}-{self.id}.json"
+
+    def save(self) -> Path | None:
+        """Write the transcript as JSON (atomically: a crash mid-write leaves the previous
+        version). A failure to save is logged, never raised: the debate goes on."""
+        if not self.autosave or not self.turns:
+            return None
+        path = self.transcript_path
+        tmp = path.with_suffix(".json.tmp")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_text(
+                json.dumps(self.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8"
+            )
+            os.replace(tmp, path)
+        except OSError as exc:
+            log.warning("could not save the transcript to %s: %s", path, exc)
+            return None
+        return path
 
     # -- export --------------------------------------------------------------------------
     def transcript_markdown(self) -> str:
@@ -246,6 +280,8 @@ class Session:
             return d
 
         return {
+            "id": self.id,
+            "started": self.started,
             "motion": self.motion.id,
             "bot_side": self.bot_side,
             "phase": self.phase,
@@ -266,6 +302,8 @@ class Session:
         motion = motion or load_motion(data["motion"], settings.corpus_dir)
         session = cls(motion, settings, data["bot_side"], data.get("opener", "student"), engine)
         session.phase = check_phase(data.get("phase", "opening"))
+        session.id = data.get("id", session.id)
+        session.started = float(data.get("started", session.started))
         session.side_history = [(int(i), s) for i, s in data.get("side_history", [])] or [
             (0, session.bot_side)
         ]

@@ -97,3 +97,33 @@ def test_transcript_round_trips_through_json_and_exports_a_numbered_bibliography
     assert cited and cited <= {int(n) for n in bibliography}  # every [n] is a listed source
     urls = {p.url for t in session.turns if t.evidence for _, p in t.evidence.numbered()}
     assert set(bibliography.values()) <= urls
+
+
+def test_every_turn_is_autosaved_and_the_saved_transcript_reloads(default_settings, default_motion):
+    session = Session(default_motion, default_settings, bot_side="attack")
+    session.respond("Serbia voted at the UN to condemn Russia.")
+    path = session.transcript_path
+    assert json.loads(path.read_text())["turns"][-1]["speaker"] == "bot"
+    session.switch_side("defend")
+    session.respond("Serbia gets its gas from Russia.")
+    saved = json.loads(path.read_text())
+    assert len(saved["turns"]) == len(session.turns) == 5
+    restored = Session.from_dict(saved, default_settings)
+    assert restored.id == session.id and restored.bot_side == "defend"
+    assert not list(path.parent.glob("*.tmp"))
+
+
+def test_a_transcript_that_cannot_be_saved_does_not_stop_the_debate(
+    tmp_path, default_settings, default_motion, caplog
+):
+    import dataclasses
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(default_settings.data_dir, data, ignore=shutil.ignore_patterns("transcripts"))
+    (data / "transcripts").write_text("a file where the folder should be")
+    settings = dataclasses.replace(default_settings, data_dir=data)
+    session = Session(default_motion, settings, bot_side="defend")
+    reply = session.respond("Serbia refuses to sanction Russia.")
+    assert reply.text and len(session.turns) == 2
+    assert "could not save the transcript" in caplog.text
