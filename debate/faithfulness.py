@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import math
 import re
-import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -85,24 +84,10 @@ class Verdict:
 
 
 # ---------------------------------------------------------------- support score
-_cache_lock = threading.Lock()
-_vectors: dict[str, list[float]] = {}
-
-
 def _embed(texts: list[str], model_path: str) -> list[list[float]]:
-    """Embeddings with a process-wide cache: the same passages come back turn after turn."""
     from debate.embeddings import get_embedder
 
-    with _cache_lock:
-        missing = list(dict.fromkeys(t for t in texts if t not in _vectors))
-    if missing:
-        vectors = get_embedder(model_path).embed(missing)
-        with _cache_lock:
-            if len(_vectors) > 50_000:
-                _vectors.clear()
-            _vectors.update(zip(missing, vectors, strict=True))
-    with _cache_lock:
-        return [_vectors[t] for t in texts]
+    return get_embedder(model_path).embed_cached(texts)
 
 
 def passage_sentences(text: str) -> list[str]:

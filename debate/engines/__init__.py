@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 from collections.abc import Generator
 from dataclasses import dataclass, field
 
@@ -160,23 +159,11 @@ class TurnPlan:
         return EvidenceList(self.pool[:limit])
 
 
-_vectors: dict[str, list[float]] = {}
-_vectors_lock = threading.Lock()
-
-
 def embed_cached(texts: list[str], settings: Settings) -> list[list[float]]:
-    """Embeddings of short texts (claims, sentences), cached for the process: a debate keeps
-    returning to the same contentions and passages."""
+    """Embeddings of claims and sentences, from the embedder's process-wide cache."""
     from debate.embeddings import get_embedder
 
-    missing = list(dict.fromkeys(t for t in texts if t not in _vectors))
-    if missing:
-        vectors = get_embedder(settings.model_path).embed(missing)
-        with _vectors_lock:
-            if len(_vectors) > 50_000:
-                _vectors.clear()
-            _vectors.update(zip(missing, vectors, strict=True))
-    return [_vectors[t] for t in texts]
+    return get_embedder(settings.model_path).embed_cached(texts)
 
 
 def cosine(a: list[float], b: list[float]) -> float:
