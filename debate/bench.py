@@ -1,4 +1,4 @@
-"""Benchmarks: `make bench` (python -m debate.bench). Prints a table, saves JSON.
+"""Benchmarks behind `debate bench`. Prints a table, saves JSON.
 
 Every number is reported next to a baseline measured in the same run, as a ratio, because
 the machines are shared and absolute timings drift:
@@ -12,7 +12,6 @@ the machines are shared and absolute timings drift:
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import tempfile
@@ -21,25 +20,22 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from rich.console import Console
 from rich.table import Table
 
-from debate.config import Settings, load_settings
+from debate.config import Settings
 from debate.embeddings import get_embedder
 from debate.ingest import ingest_motion
 from debate.motions import load_motion
 from debate.retrieval import Retriever
+from debate.session import Session
 
-STUDENT_QUERIES = [
-    "Serbia refuses to sanction Russia, so it is obviously on Moscow's side.",
-    "What about the gas? Serbia buys almost all of it from Gazprom.",
-    "Serbia sent ammunition to Ukraine, that is not what an ally does.",
-    "Most Serbs love Putin according to polls.",
-    "The lithium deal with the EU shows where Serbia is heading.",
-    "Russia protects Serbia on Kosovo at the Security Council.",
-    "Serbia buys weapons from France now, not from Russia.",
-    "Vučić went to Moscow for the Victory Day parade.",
-]
+
+def student_queries(motion) -> list[str]:
+    """What a student says in a debate on this motion, taken from the pack itself (no
+    motion-specific text in code): each contention of either side, as a student would argue
+    it, plus the thesis."""
+    claims = [c.claim for side in ("defend", "attack") for c in motion.contentions_for(side)]
+    return [motion.thesis, *claims]
 
 
 def _timed(fn, repeat: int) -> list[float]:
@@ -72,9 +68,7 @@ def run(settings: Settings, motion_id: str, repeat: int) -> dict:
     t = time.perf_counter()
     retriever = Retriever(motion, settings)
     build_s = time.perf_counter() - t
-    queries = STUDENT_QUERIES + [
-        c.claim for s in ("defend", "attack") for c in motion.contentions_for(s)
-    ]
+    queries = student_queries(motion)
     latency = {}
     for mode in ("dense", "bm25", "hybrid"):
         for q in queries:  # warm-up
@@ -111,19 +105,13 @@ def run(settings: Settings, motion_id: str, repeat: int) -> dict:
         quality[mode] = hits / total if total else 0.0
     results["quality_precision_at_5"] = quality
 
-    try:
-        from debate.session import Session
-    except ImportError:  # the engine is optional for this benchmark
-        results["engine"] = None
-    else:
-        session = Session(motion, settings, bot_side="attack")
-        turn = statistics.median(
-            min(_timed(lambda q=q: session.respond(q), 1)) for q in STUDENT_QUERIES
-        )
-        results["engine"] = {
-            "offline_turn_median_s": turn,
-            "ratio_turn_to_hybrid_retrieval": turn / latency["hybrid"],
-        }
+    session = Session(motion, settings, bot_side="attack")
+    session.autosave = False
+    turn = statistics.median(min(_timed(lambda q=q: session.respond(q), 1)) for q in queries[:8])
+    results["engine"] = {
+        "offline_turn_median_s": turn,
+        "ratio_turn_to_hybrid_retrieval": turn / latency["hybrid"],
+    }
     results["embedder"] = embedder.model_path
     return results
 
@@ -183,29 +171,14 @@ def table(results: dict) -> Table:
     return t
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        prog="python -m debate.bench", description=__doc__.split("\n")[0]
-    )
-    parser.add_argument("--motion", default=None, help="motion id (default: DEBATE_DEFAULT_MOTION)")
-    parser.add_argument("--repeat", type=int, default=5, help="runs per query (min is kept)")
-    parser.add_argument(
-        "--out", type=Path, default=None, help="JSON output folder (default: DATA_DIR/bench)"
-    )
-    args = parser.parse_args(argv)
-    base = load_settings()
-    out_dir = args.out or base.data_dir / "bench"
+def run_and_save(base: Settings, motion_id: str, repeat: int, out_dir: Path) -> tuple[dict, Path]:
+    """Run every benchmark in a fresh data directory (so the cold ingest really is cold)
+    and save the results as JSON under out_dir."""
     with tempfile.TemporaryDirectory(prefix="debate-bench-") as tmp:
-        # a fresh data dir, so that the cold ingest really is cold
         settings = replace(base, data_dir=Path(tmp), chroma_url="")
-        results = run(settings, args.motion or base.default_motion, args.repeat)
+        results = run(settings, motion_id, repeat)
     results["when"] = datetime.now(UTC).isoformat(timespec="seconds")
-    Console().print(table(results))
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"bench-{datetime.now().strftime('%Y%m%d-%H%M%S')}.json"
     path.write_text(json.dumps(results, indent=2), encoding="utf-8")
-    Console().print(f"saved {path}")
-
-
-if __name__ == "__main__":
-    main()
+    return results, path

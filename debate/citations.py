@@ -11,9 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from debate.passages import Passage
-
-# [3], [1, 2], [1,2;4], [2-3] (a range)
-CITATION_RE = re.compile(r"\[(\d{1,3}(?:\s*(?:[,;]|-|–)\s*\d{1,3})*)\]")
+from debate.text import CITATION_RE  # noqa: F401 - [3], [1, 2], [1,2;4], [2-3] (a range)
 
 
 @dataclass(frozen=True)
@@ -23,7 +21,7 @@ class Citation:
     numbers: tuple[int, ...]
 
 
-def _expand(body: str) -> tuple[int, ...]:
+def expand_numbers(body: str) -> tuple[int, ...]:
     numbers: list[int] = []
     for part in re.split(r"\s*[,;]\s*", body):
         if re.search(r"[-–]", part):
@@ -39,7 +37,9 @@ def _expand(body: str) -> tuple[int, ...]:
 
 def parse_citations(text: str) -> list[Citation]:
     """Every citation marker in text, in order."""
-    return [Citation(m.start(), m.end(), _expand(m.group(1))) for m in CITATION_RE.finditer(text)]
+    return [
+        Citation(m.start(), m.end(), expand_numbers(m.group(1))) for m in CITATION_RE.finditer(text)
+    ]
 
 
 def cited_numbers(text: str) -> list[int]:
@@ -98,6 +98,27 @@ class Reply:
 
     def fabricated_numbers(self) -> list[int]:
         return [n for n in self.cited_numbers() if self.evidence.get(n) is None]
+
+    def to_dict(self) -> dict:
+        """The reply as JSON-ready data: text, citation markers, numbered evidence, verdicts."""
+        return {
+            "side": self.side,
+            "phase": self.phase,
+            "engine": self.engine,
+            "text": self.text,
+            "notices": list(self.notices),
+            "citations": [
+                {
+                    "start": c.start,
+                    "end": c.end,
+                    "numbers": list(c.numbers),
+                    "marker": self.text[c.start : c.end],
+                }
+                for c in parse_citations(self.text)
+            ],
+            "evidence": [{"n": n, **p.to_dict()} for n, p in self.evidence.numbered()],
+            "verdicts": [v.to_dict() for v in self.verdicts],
+        }
 
 
 def render_terminal(reply: Reply, width: int = 100) -> str:

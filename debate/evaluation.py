@@ -47,7 +47,9 @@ class SuiteResult:
 
     @property
     def passed(self) -> bool:
-        return all(ok for *_, ok in self.checks)
+        """All thresholds met; a suite with no threshold to check has not passed (a gate
+        that cannot fail is no gate)."""
+        return bool(self.checks) and all(ok for *_, ok in self.checks)
 
 
 def load_thresholds(settings: Settings) -> dict:
@@ -279,6 +281,7 @@ def run_debate(settings: Settings) -> SuiteResult:
             bot_side=case["side"],
             opener="bot" if case["kind"] == "bot-opens" else "student",
         )
+        session.autosave = False  # an eval run must not fill the user's transcripts folder
         replies = []
         for phase, message in case.get("history", []):
             session.set_phase(phase)

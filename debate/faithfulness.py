@@ -19,38 +19,41 @@ Sentences without citations are `uncited-factual` when they state checkable fact
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from debate.citations import Reply, parse_citations
-from debate.claims import (  # noqa: F401 - re-exported: the checker's vocabulary
-    _BULLET,
-    _CURRENCIES,
+from debate.claims import (
+    CURRENCIES,
     MONTHS,
-    NEGATIONS,
-    _canonical,
-    _content_tokens,
-    _entity_present,
-    _words,
     antonym_clash,
+    canonical,
     claim_text,
+    content_tokens,
     entities_in,
+    entity_present,
     initialisms,
     is_factual,
     negation_flip,
-    normalise_quote,
     numbers_in,
     places_in,
-    quote_found,
-    quoted_spans,
-    split_sentences,
-    stem,
-    strip_accents,
     swapped_numbers,
 )
+from debate.gazetteer import for_motion
 from debate.passages import Passage
+from debate.text import (
+    BULLET,
+    fold_accents,
+    quote_found,
+    quoted_spans,
+    sentence_spans,
+    stem,
+    words,
+)
 
 if TYPE_CHECKING:
     from debate.config import Settings
@@ -82,6 +85,10 @@ class Verdict:
     def to_dict(self) -> dict:
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items()}
 
+    @classmethod
+    def from_dict(cls, d: dict) -> Verdict:
+        return cls(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in d.items()})
+
 
 # ---------------------------------------------------------------- support score
 def _embed(texts: list[str], model_path: str) -> list[list[float]]:
@@ -91,7 +98,7 @@ def _embed(texts: list[str], model_path: str) -> list[list[float]]:
 
 
 def passage_sentences(text: str) -> list[str]:
-    return [_BULLET.sub("", text[s:e]) for s, e in split_sentences(text)]
+    return [BULLET.sub("", text[s:e]) for s, e in sentence_spans(text)]
 
 
 def warm(claims: list[str], passages: list[Passage], model_path: str = "") -> None:
@@ -124,28 +131,26 @@ def support(claim: str, passages: list[Passage], model_path: str = "") -> Suppor
     lexical = share of the claim's content words found in the window, semantic = cosine
     similarity of the embeddings (a two-sentence window is the normalised sum of its two)."""
     # Attribution ("the report says", "in the words of") is not part of what is claimed.
-    claim_tokens = _content_tokens(claim) - _ATTRIBUTION
+    claim_tokens = content_tokens(claim) - _ATTRIBUTION
     sentences_per_passage = [passage_sentences(p.text) or [p.text] for p in passages]
     flat = [s for group in sentences_per_passage for s in group]
-    vectors = _embed([claim, *flat], model_path)
+    vectors = np.asarray(_embed([claim, *flat], model_path), dtype=np.float32)
     claim_vec, sent_vecs = vectors[0], vectors[1:]
     best = Support(0.0, 0.0, 0.0, [])
     offset = 0
     for group in sentences_per_passage:
         vecs = sent_vecs[offset : offset + len(group)]
         offset += len(group)
-        windows = [([group[i]], vecs[i]) for i in range(len(group))]
-        for i in range(len(group) - 1):
-            summed = [a + b for a, b in zip(vecs[i], vecs[i + 1], strict=True)]
-            norm = math.sqrt(sum(x * x for x in summed)) or 1.0
-            windows.append(([group[i], group[i + 1]], [x / norm for x in summed]))
-        for text, vec in windows:
-            semantic = sum(a * b for a, b in zip(claim_vec, vec, strict=True))
-            tokens = _content_tokens(" ".join(text))
+        texts = [[s] for s in group] + [[a, b] for a, b in pairwise(group)]
+        pairs = vecs[:-1] + vecs[1:]  # a two-sentence window: the normalised sum of both
+        pairs /= np.maximum(np.linalg.norm(pairs, axis=1, keepdims=True), 1e-9)
+        semantic = np.concatenate([vecs, pairs]) @ claim_vec
+        for text, sim in zip(texts, semantic.tolist(), strict=True):
+            tokens = content_tokens(" ".join(text))
             lexical = len(claim_tokens & tokens) / len(claim_tokens) if claim_tokens else 0.0
-            score = LEXICAL_WEIGHT * lexical + (1 - LEXICAL_WEIGHT) * semantic
+            score = LEXICAL_WEIGHT * lexical + (1 - LEXICAL_WEIGHT) * sim
             if score > best.score:
-                best = Support(score, lexical, semantic, text)
+                best = Support(score, lexical, sim, text)
     return best
 
 
@@ -193,30 +198,29 @@ def check_claim(
             if month == "may" and not re.search(r"\bmay\s+\d|\d+\s+may\b", low_claim):
                 continue  # the verb "may"
             return Check(False, f"date {month.title()} not in {label}", **counts)
-    for symbol, currency in _CURRENCIES.items():
+    for symbol, currency in CURRENCIES.items():
         if re.search(rf"(?<![\w]){re.escape(symbol)}(?![a-z])", low_claim):
             if not any(
                 re.search(rf"(?<![\w]){re.escape(s)}(?![a-z])", low_joined)
-                for s, c in _CURRENCIES.items()
+                for s, c in CURRENCIES.items()
                 if c == currency
             ):
                 return Check(False, f"currency {currency} not in {label}", **counts)
-    canon_passage = _canonical(joined + " " + meta)
+    gaz = for_motion(cited[0][1].motion)  # the world's places plus the motion's aliases
+    canon_passage = canonical(joined + " " + meta, gaz)
     passage_words = (
-        set(_words(joined + " " + meta))
+        set(words(joined + " " + meta))
         | set(canon_passage.split())
         | initialisms(joined + " " + meta)
     )
-    # A capital named as a place must be a place in the passage too ("in Moscow"), not just
-    # a word in it ("The Moscow Times").
     # A capital named as a place must be in the passage as a word of its own, not only
     # inside a name such as "The Moscow Times".
-    bare = strip_accents(re.sub(r"\b[A-Z]\w+ (?=[A-Z][a-z])", " ", joined).lower())
-    for place in places_in(claim):
+    bare = fold_accents(re.sub(r"\b[A-Z]\w+ (?=[A-Z][a-z])", " ", joined).lower())
+    for place in places_in(claim, gaz):
         if not re.search(rf"\b{place}\b", bare):
             return Check(False, f'place "{place.title()}" not in {label}', **counts)
-    for entity in entities_in(claim):
-        if not _entity_present(entity, canon_passage, passage_words):
+    for entity in entities_in(claim, gaz):
+        if not entity_present(entity, canon_passage, passage_words, gaz):
             return Check(False, f'name "{entity}" not in {label}', **counts)
     if lexical_only:
         return Check(True, f"names, numbers and quotes found in {label}", None, **counts)
@@ -314,7 +318,7 @@ def check_reply(reply: Reply, settings: Settings | None = None) -> list[Verdict]
     model_path = settings.model_path if settings is not None else ""
     markers = parse_citations(reply.text)
     verdicts = []
-    for start, end in split_sentences(reply.text):
+    for start, end in sentence_spans(reply.text):
         numbers = tuple(
             dict.fromkeys(n for c in markers if start <= c.start < end for n in c.numbers)
         )
@@ -323,10 +327,6 @@ def check_reply(reply: Reply, settings: Settings | None = None) -> list[Verdict]
                 reply.text[start:end], numbers, reply, SUPPORT_THRESHOLD, model_path, start
             )
         )
-    if settings is not None and settings.llm:
-        from debate.judge import judge_verdicts
-
-        verdicts = judge_verdicts(reply, verdicts, settings)
     return verdicts
 
 
@@ -343,3 +343,48 @@ def badge(verdicts: list[Verdict]) -> str:
     if fabricated:
         text += f", {fabricated} fabricated"
     return text
+
+
+# ---------------------------------------------------------------- claim/evidence pairs
+@dataclass(frozen=True)
+class PairVerdict:
+    """The checker's answer for one (claim, evidence) pair, as `debate check` prints it."""
+
+    supported: bool
+    score: float  # support score in [0, 1]; 0 when a hard rule failed before scoring
+    reason: str
+
+    def to_dict(self) -> dict:
+        return {"supported": self.supported, "score": round(self.score, 4), "reason": self.reason}
+
+
+def evidence_passages(evidence: list[str]) -> list[tuple[int, Passage]]:
+    """Evidence texts as numbered passages with no provenance (the pair has none)."""
+    return [
+        (
+            n,
+            Passage(
+                id=f"e{n}", motion="", source_id=f"e{n}", text=t, start=0, end=len(t), paragraph=1
+            ),
+        )
+        for n, t in enumerate(evidence, 1)
+    ]
+
+
+def check_pairs(
+    pairs: list[tuple[str, list[str]]], model_path: str = "", progress=None
+) -> list[PairVerdict]:
+    """The checker on bare claim/evidence pairs: the claim is supported when the cited
+    evidence texts together support it (layers 2-4, the same as for a reply's sentence).
+    `progress(n)` is called after each pair."""
+    cited_all = [evidence_passages(ev) for _, ev in pairs]
+    warm(
+        [claim_text(c) for c, _ in pairs], [p for cited in cited_all for _, p in cited], model_path
+    )
+    out = []
+    for (claim, _), cited in zip(pairs, cited_all, strict=True):
+        check = check_claim(claim_text(claim), cited, SUPPORT_THRESHOLD, model_path)
+        out.append(PairVerdict(check.ok, max(0.0, min(1.0, check.score or 0.0)), check.reason))
+        if progress:
+            progress(1)
+    return out

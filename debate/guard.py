@@ -1,22 +1,27 @@
 """The citation guard: no LLM reply reaches the student before the checker has read it.
 
-Every sentence is checked with `debate.faithfulness`. If some fail and the engine gave us a
-way to regenerate, the model gets ONE more try with the checker's reasons. Whatever still
-fails is removed (default) or visibly marked; a fabricated `[n]` is never shown as a real
-citation. The reply leaves with `reply.verdicts` set, so the UI can show a badge.
+Every sentence is checked with `debate.faithfulness`, then (when an LLM is configured) by
+the LLM judge, which can only veto. Whole replies (`guard_reply`): if some sentences fail
+and the engine gave us a way to regenerate, the model gets ONE more try with the checker's
+reasons; whatever still fails is removed (default) or visibly marked. Streamed replies
+(`guard_stream`): each sentence is checked as soon as it is complete, and only checked
+sentences are released; failing ones are held back and named in a notice. A fabricated
+`[n]` is never shown as a real citation. Replies leave with `reply.verdicts` set.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Generator, Iterable
 from dataclasses import replace
 
-from debate.citations import CITATION_RE, Reply
+from debate.citations import CITATION_RE, EvidenceList, Reply, parse_citations
 from debate.config import Settings
 from debate.errors import DebateError
-from debate.faithfulness import FAILING, Verdict, check_reply
+from debate.faithfulness import FAILING, SUPPORT_THRESHOLD, Verdict, check_reply, check_sentence
+from debate.judge import judge_verdicts
+from debate.text import sentence_spans
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +32,14 @@ NOTHING_LEFT = "I cannot support that point with the evidence available for this
 
 def failures(verdicts: list[Verdict]) -> list[Verdict]:
     return [v for v in verdicts if v.status in FAILING]
+
+
+def check(reply: Reply, settings: Settings) -> list[Verdict]:
+    """The checker's verdicts, then the LLM judge's vetoes when an LLM is configured."""
+    verdicts = check_reply(reply, settings)
+    if settings.llm:
+        verdicts = judge_verdicts(reply, verdicts, settings)
+    return verdicts
 
 
 def feedback_for(verdicts: list[Verdict], settings: Settings) -> str:
@@ -98,7 +111,7 @@ def guard_reply(
 ) -> Reply:
     """Check `reply`; regenerate once with the reasons if needed; remove or mark what still
     fails. Returns the reply to show, with `.verdicts` describing its final text."""
-    verdicts = check_reply(reply, settings)
+    verdicts = check(reply, settings)
     if failures(verdicts) and regenerate is not None:
         feedback = feedback_for(verdicts, settings)
         try:
@@ -107,7 +120,7 @@ def guard_reply(
             log.warning("regeneration failed, keeping the first reply: %s", exc)
             second = None
         if second is not None:
-            second_verdicts = check_reply(second, settings)
+            second_verdicts = check(second, settings)
             # Keep whichever try the checker likes better; ties go to the regeneration,
             # which was written with the reasons in hand.
             if len(failures(second_verdicts)) <= len(failures(verdicts)):
@@ -117,10 +130,97 @@ def guard_reply(
         # What is left after removal already passed the LLM judge (if any): re-check the
         # new text offline rather than pay for the same judgements twice.
         recheck = replace(settings, llm="") if mode == "remove" else settings
-        verdicts = check_reply(reply, recheck)
+        verdicts = check(reply, recheck)
         if mode == "remove" and failures(verdicts):
             # Removal can merge fragments into a new failing sentence: remove once more.
             reply = clean(reply, verdicts, mode)
-            verdicts = check_reply(reply, recheck)
+            verdicts = check(reply, recheck)
     reply.verdicts = verdicts
+    return reply
+
+
+def _complete_sentences(text: str, final: bool) -> list[tuple[int, int]]:
+    """Spans of the sentences of text that can no longer change. While streaming, the last
+    sentence may still grow, and so may one followed only by the start of a citation marker
+    ("... in 2022. [" becomes "... in 2022. [3]" once the marker is complete): both wait."""
+    spans = sentence_spans(text)
+    if final:
+        return spans
+    ready = []
+    for span, following in zip(spans, spans[1:], strict=False):
+        if text[following[0]] == "[":
+            break
+        ready.append(span)
+    return ready
+
+
+def _join(text: str, spans: list[tuple[int, int]]) -> str:
+    """The kept sentences of text, with a paragraph break where the text had one."""
+    out, last = [], None
+    for s, e in spans:
+        if last is not None:
+            out.append("\n\n" if "\n" in text[last:s] else " ")
+        out.append(text[s:e])
+        last = e
+    return "".join(out)
+
+
+def guard_stream(
+    chunks: Iterable[str],
+    evidence: EvidenceList,
+    settings: Settings,
+    *,
+    side: str = "",
+    phase: str = "",
+    engine: str = "",
+) -> Generator[str, None, Reply]:
+    """Check a streamed reply sentence by sentence: yields the checked text shown so far
+    (each yield extends the one before) and returns the final Reply with its verdicts.
+    Nothing is yielded that has not passed the checker (and the LLM judge, when an LLM is
+    configured); a failing sentence is held back and named in a notice."""
+    draft = Reply(text="", evidence=evidence, side=side, phase=phase, engine=engine)
+    buffer, done = "", 0
+    kept: list[tuple[int, int]] = []
+    held: list[Verdict] = []
+
+    def release(spans: list[tuple[int, int]]) -> bool:
+        nonlocal done
+        before = len(kept)
+        for s, e in spans:
+            if s < done:
+                continue
+            done = e
+            sentence = buffer[s:e]
+            numbers = tuple(dict.fromkeys(n for c in parse_citations(sentence) for n in c.numbers))
+            current = replace(draft, text=buffer)
+            verdict = check_sentence(
+                sentence, numbers, current, SUPPORT_THRESHOLD, settings.model_path, s
+            )
+            if settings.llm and verdict.status == "supported":
+                verdict = judge_verdicts(current, [verdict], settings)[0]
+            if verdict.status in FAILING:
+                held.append(verdict)
+            else:
+                kept.append((s, e))
+        return len(kept) > before
+
+    for chunk in chunks:
+        buffer += chunk
+        if release(_complete_sentences(buffer, final=False)):
+            yield _join(buffer, kept)
+    if not buffer.strip():
+        raise DebateError("the language model returned an empty reply")
+    release(_complete_sentences(buffer, final=True))
+    notices = [
+        f"Removed a sentence the evidence does not support ({v.reason}): "
+        f"{_neutralise(v.sentence.strip(), draft)}"
+        for v in held
+    ]
+    reply = replace(draft, text=_join(buffer, kept) or NOTHING_LEFT, notices=notices)
+    offline = replace(settings, llm="")  # every kept sentence has been judged already
+    reply.verdicts = check_reply(reply, offline)
+    if failures(reply.verdicts):  # joining changed a sentence boundary: never show it
+        reply = clean(reply, reply.verdicts)
+        reply.verdicts = check_reply(reply, offline)
+    yield reply.text
     return reply

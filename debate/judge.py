@@ -1,4 +1,4 @@
-"""Layer 5 of the checker: an LLM judge, used only when an LLM is configured.
+"""Layer 5 of the checker: an LLM judge, used only when an LLM is configured; the guard calls it.
 
 For each sentence the deterministic layers found supported, the model sees the sentence and
 its cited passages (prompts/judge.txt), decomposes the claim and answers SUPPORTED or
@@ -12,6 +12,7 @@ import logging
 import re
 from dataclasses import replace
 
+from debate.chat_model import make_chat_model
 from debate.citations import Reply
 from debate.config import Settings
 from debate.errors import DebateError
@@ -32,11 +33,6 @@ def parse_answer(text: str) -> tuple[bool, str] | None:
 
 def judge_verdicts(reply: Reply, verdicts: list, settings: Settings) -> list:
     """Verdicts with supported sentences re-judged by the configured LLM (veto only)."""
-    try:
-        from debate.engines.llm import make_chat_model
-    except ImportError:
-        log.warning("LLM judge unavailable: debate.engines.llm has no make_chat_model()")
-        return verdicts
     try:
         model = make_chat_model(settings)
     except DebateError as exc:

@@ -10,10 +10,11 @@ import hashlib
 import re
 from dataclasses import asdict, dataclass
 
-CHUNKER_VERSION = "1"
+from debate.text import sentence_spans, trim_spans
+
+CHUNKER_VERSION = "2"
 _BLANK_LINE = re.compile(r"\n[ \t]*\n\s*")
 _NEWLINES = re.compile(r"\n\s*")
-_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+(?=[\"“‘(\[]?[A-Z0-9ČĆŠŽĐ])")
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,9 @@ class Passage:
     url: str = ""
     stance: str = ""
     kind: str = ""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
 
     def metadata(self) -> dict:
         """Flat metadata for Chroma (scalars only); the text travels as the document."""
@@ -74,7 +78,7 @@ def _split_long(text: str, start: int, end: int, max_chars: int) -> list[tuple[i
     """Split text[start:end] into pieces of at most max_chars, at sentence ends if possible."""
     if end - start <= max_chars:
         return [(start, end)]
-    cuts = [m.end() for m in _SENTENCE_END.finditer(text, start, end)]
+    cuts = [start + e for _, e in sentence_spans(text[start:end])][:-1]
     pieces, piece_start, last_ok = [], start, None
     for cut in cuts + [end]:
         if cut - piece_start <= max_chars:
@@ -96,19 +100,6 @@ def _split_long(text: str, start: int, end: int, max_chars: int) -> list[tuple[i
     if piece_start < end:
         pieces.append((piece_start, end))
     return trim_spans(text, pieces)  # no whitespace at the cut points
-
-
-def trim_spans(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """The spans without leading/trailing whitespace; spans left empty are dropped."""
-    out = []
-    for s, e in spans:
-        while s < e and text[s].isspace():
-            s += 1
-        while e > s and text[e - 1].isspace():
-            e -= 1
-        if e > s:
-            out.append((s, e))
-    return out
 
 
 def chunk_spans(

@@ -9,9 +9,7 @@ catches paraphrases that share no words with the passage.
 from __future__ import annotations
 
 import logging
-import re
 import threading
-import unicodedata
 from dataclasses import dataclass
 
 from debate.config import Settings
@@ -20,27 +18,11 @@ from debate.errors import QueryError
 from debate.motions import Motion
 from debate.passages import Passage
 from debate.store import PassageStore, open_store
+from debate.text import normalise, tokenize
 
 log = logging.getLogger(__name__)
 
 SIDE_STANCE = {"defend": "supports", "attack": "opposes"}
-_WORD = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")
-STOPWORDS = frozenset(
-    "a an and are as at be been but by for from has have he her his in into is it its of on "
-    "or our she so than that the their them then there these they this to was we were what "
-    "when which who will with would you your i me my do does did not no yes can could should "
-    "about also if".split()
-)
-
-
-def normalise(text: str) -> str:
-    """Lower case, no diacritics: 'Vučić' and 'Vucic' are the same word to BM25."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
-def tokenize(text: str) -> list[str]:
-    return [t for t in _WORD.findall(normalise(text)) if t not in STOPWORDS]
 
 
 @dataclass(frozen=True)
@@ -50,6 +32,15 @@ class Retrieved:
     bm25_rank: int | None = None  # 1-based, None when not in that ranking's candidates
     dense_rank: int | None = None
     similarity: float | None = None  # cosine similarity from the dense ranking
+
+    def to_dict(self) -> dict:
+        return {
+            "score": round(self.score, 5),
+            "bm25_rank": self.bm25_rank,
+            "dense_rank": self.dense_rank,
+            "similarity": None if self.similarity is None else round(self.similarity, 4),
+            "passage": self.passage.to_dict(),
+        }
 
 
 def clean_query(query: str, max_chars: int) -> tuple[str, bool]:

@@ -7,51 +7,30 @@ effective from the bot's next speech. Phases: opening, rebuttal, closing, plus q
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import logging
-import os
-import re
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from uuid import uuid4
 
-from debate.citations import CITATION_RE, EvidenceList, Reply
+from debate import transcript
+from debate.citations import Reply
 from debate.config import Settings
-from debate.engines import (
-    PHASES,
-    Engine,
-    SpeechRequest,
-    check_side,
-    get_engine,
-    quote_key,
-    quoted_spans,
-)
+from debate.engines import get_engine
+from debate.engines.base import Engine, check_side
+from debate.engines.plan import PHASES, SpeechRequest
 from debate.errors import DebateError, QueryError
+from debate.faithfulness import check_reply
 from debate.motions import Motion, load_motion
-from debate.passages import Passage
 from debate.retrieval import clean_query
+from debate.text import quote_key, quoted_spans
+from debate.transcript import ROLE as _ROLE
+from debate.transcript import Turn
 
 log = logging.getLogger(__name__)
 
 __all__ = ["PHASES", "OPENERS", "Turn", "Session"]
 OPENERS = ("student", "bot")
-_ROLE = {"defend": "proposition", "attack": "opposition"}
-
-
-@dataclass
-class Turn:
-    speaker: str  # "student" | "bot" | "system"
-    text: str
-    side: str  # the bot's side at the time of the turn
-    phase: str
-    evidence: EvidenceList | None = None
-    verdicts: list = field(default_factory=list)
-    engine: str = ""
-    notices: list[str] = field(default_factory=list)
-    created: float = field(default_factory=time.time)
 
 
 def check_phase(phase: str) -> str:
@@ -174,6 +153,10 @@ class Session:
         )
 
     def _record(self, student_text: str | None, reply: Reply, notices: list[str]) -> None:
+        """Keep the student's message and the reply as turns, with the reply's verdicts
+        (checked here when the engine has not checked it: every bot turn carries them)."""
+        if not reply.verdicts:
+            reply.verdicts = check_reply(reply, self.settings)
         if self._switch_notice:
             notices = [self._switch_notice] + notices
             self._switch_notice = ""
@@ -197,99 +180,16 @@ class Session:
             self.next_phase()
         self.save()
 
-    # -- persistence ---------------------------------------------------------------------
-    @property
-    def transcript_path(self) -> Path:
-        stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime(self.started))
-        return self.settings.transcripts_dir / self.motion.id / f"{stamp}-{self.id}.json"
-
+    # -- persistence (debate.transcript) ---------------------------------------------------
     def save(self) -> Path | None:
-        """Write the transcript as JSON (atomically: a crash mid-write leaves the previous
-        version). A failure to save is logged, never raised: the debate goes on."""
-        if not self.autosave or not self.turns:
-            return None
-        path = self.transcript_path
-        tmp = path.with_suffix(".json.tmp")
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp.write_text(
-                json.dumps(self.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8"
-            )
-            os.replace(tmp, path)
-        except OSError as exc:
-            log.warning("could not save the transcript to %s: %s", path, exc)
-            return None
-        return path
+        """Autosave the transcript (see debate.transcript.save); None when not saved."""
+        return transcript.save(self) if self.autosave else None
 
-    # -- export --------------------------------------------------------------------------
     def transcript_markdown(self) -> str:
-        """Speeches, the bot's sides over time, and a numbered bibliography of every source
-        cited. Each turn's [n] markers are renumbered to the bibliography's numbers."""
-        m = self.motion
-        sources: dict[tuple, int] = {}
-        lines = [f"# {m.title}", "", f"**Motion:** {m.thesis}", ""]
-        sides = "; ".join(
-            f"{_ROLE[s]} ({m.side_label(s)}) from turn {i + 1}" for i, s in self.side_history
-        )
-        lines += [f"**Bot's side:** {sides}", "", "## Speeches", ""]
-        for i, t in enumerate(self.turns, 1):
-            if t.speaker == "system":
-                lines += [f"*{t.text}*", ""]
-                continue
-            who = "Student" if t.speaker == "student" else f"Bot ({_ROLE[t.side]})"
-            engine = f" · {t.engine}" if t.speaker == "bot" and t.engine else ""
-            lines += [f"### {i}. {who}, {t.phase}{engine}", ""]
-            lines += [self._renumber(t, sources), ""]
-        if sources:
-            lines += ["## Sources", ""]
-            for key, n in sorted(sources.items(), key=lambda kv: kv[1]):
-                title, publisher, date, url = key
-                lines.append(f"{n}. {title}. {publisher}, {date}. {url}")
-        return "\n".join(lines).rstrip() + "\n"
-
-    @staticmethod
-    def _renumber(turn: Turn, sources: dict[tuple, int]) -> str:
-        if turn.speaker != "bot" or turn.evidence is None:
-            return CITATION_RE.sub(lambda mt: mt.group(0).replace("[", "\\["), turn.text)
-
-        def global_number(n: int) -> str:
-            p = turn.evidence.get(n)
-            if p is None:
-                return f"{n}?"
-            key = (p.title, p.publisher, p.date, p.url)
-            sources.setdefault(key, len(sources) + 1)
-            return str(sources[key])
-
-        def replace(match: re.Match) -> str:
-            from debate.citations import _expand
-
-            numbers = dict.fromkeys(global_number(n) for n in _expand(match.group(1)))
-            return "[" + ", ".join(numbers) + "]"
-
-        return CITATION_RE.sub(replace, turn.text)
+        return transcript.markdown(self)
 
     def to_dict(self) -> dict:
-        def turn_dict(t: Turn) -> dict:
-            d = dataclasses.asdict(t)
-            d["evidence"] = (
-                None if t.evidence is None else [dataclasses.asdict(p) for p in t.evidence.passages]
-            )
-            d["verdicts"] = [
-                dataclasses.asdict(v) if dataclasses.is_dataclass(v) else v for v in t.verdicts
-            ]
-            return d
-
-        return {
-            "id": self.id,
-            "started": self.started,
-            "motion": self.motion.id,
-            "bot_side": self.bot_side,
-            "phase": self.phase,
-            "opener": self.opener,
-            "engine": getattr(self.engine, "name", ""),
-            "side_history": [list(x) for x in self.side_history],
-            "turns": [turn_dict(t) for t in self.turns],
-        }
+        return transcript.to_dict(self)
 
     @classmethod
     def from_dict(
@@ -299,6 +199,7 @@ class Session:
         engine: Engine | None = None,
         motion: Motion | None = None,
     ) -> Session:
+        """A session rebuilt from `transcript.to_dict` output (a saved transcript)."""
         motion = motion or load_motion(data["motion"], settings.corpus_dir)
         session = cls(motion, settings, data["bot_side"], data.get("opener", "student"), engine)
         session.phase = check_phase(data.get("phase", "opening"))
@@ -307,21 +208,9 @@ class Session:
         session.side_history = [(int(i), s) for i, s in data.get("side_history", [])] or [
             (0, session.bot_side)
         ]
-        for d in data.get("turns", []):
-            evidence = d.get("evidence")
-            session.turns.append(
-                Turn(
-                    speaker=d["speaker"],
-                    text=d["text"],
-                    side=d["side"],
-                    phase=d["phase"],
-                    evidence=None
-                    if evidence is None
-                    else EvidenceList([Passage(**p) for p in evidence]),
-                    verdicts=list(d.get("verdicts") or []),
-                    engine=d.get("engine", ""),
-                    notices=list(d.get("notices") or []),
-                    created=float(d.get("created", 0.0)),
-                )
-            )
+        session.turns = [Turn.from_dict(d) for d in data.get("turns", [])]
         return session
+
+    @property
+    def transcript_path(self) -> Path:
+        return transcript.path_for(self)

@@ -8,7 +8,8 @@ import re
 import pytest
 
 from debate.config import load_settings
-from debate.engines import embed_cached, quote_key, quoted_spans
+from debate.engines.plan import embed_cached
+from debate.text import quote_key, quoted_spans
 from debate.errors import DebateError, MotionError, QueryError
 from debate.faithfulness import FAILING, check_reply
 from debate.ingest import ingest_motion

@@ -9,7 +9,6 @@ at most once per debate when another candidate exists.
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import random
 import re
@@ -18,24 +17,24 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import yaml
 
 from debate.citations import CITATION_RE, EvidenceList, Reply
 from debate.config import Settings
-from debate.engines import (
-    Engine,
+from debate.engines.base import Engine
+from debate.engines.plan import (
     SpeechRequest,
     TurnPlan,
-    cosine,
     embed_cached,
     looks_like_instruction,
     plan_turn,
-    quote_key,
-    sentence_spans,
 )
 from debate.errors import DebateError
+from debate.faithfulness import check_claim, claim_text, is_factual
 from debate.passages import Passage
-from debate.retrieval import SIDE_STANCE, STOPWORDS
+from debate.retrieval import SIDE_STANCE
+from debate.text import STOPWORDS, quote_key, sentence_spans
 
 log = logging.getLogger(__name__)
 
@@ -133,11 +132,7 @@ def lower_first(text: str) -> str:
 def supporting_passage(
     sentence: str, passages: list[Passage], settings: Settings
 ) -> Passage | None:
-    """The first passage the team's citation checker accepts as support for sentence."""
-    if importlib.util.find_spec("debate.faithfulness") is None:
-        return None
-    from debate.faithfulness import check_claim, claim_text
-
+    """The first passage the citation checker accepts as support for sentence."""
     claim = claim_text(sentence)
     for passage in dict.fromkeys(passages):
         if check_claim(claim, [(1, passage)], model_path=settings.model_path).ok:
@@ -147,10 +142,6 @@ def supporting_passage(
 
 def states_facts(sentence: str) -> bool:
     """Would the citation checker count this sentence as a checkable factual claim?"""
-    if importlib.util.find_spec("debate.faithfulness") is None:
-        return False
-    from debate.faithfulness import claim_text, is_factual
-
     return is_factual(claim_text(sentence))
 
 
@@ -187,14 +178,19 @@ class EvidenceEngine(Engine):
             + ([plan.point_text] if plan.point_text else []),
             self.settings,
         )
-        sent_v = vectors[: len(texts)]
-        own_v = vectors[len(texts) : len(texts) + len(own_claims)]
-        other_v = vectors[
-            len(texts) + len(own_claims) : len(texts) + len(own_claims) + len(other_claims)
-        ]
-        rest = vectors[len(texts) + len(own_claims) + len(other_claims) :]
-        claim_v, point_v = rest[: len(claims)], (rest[len(claims)] if plan.point_text else None)
+        n_s, n_own, n_other = len(texts), len(own_claims), len(other_claims)
+        sent_v = vectors[:n_s]
+        own_v = vectors[n_s : n_s + n_own]
+        other_v = vectors[n_s + n_own : n_s + n_own + n_other]
+        claim_v = vectors[n_s + n_own + n_other : n_s + n_own + n_other + len(claims)]
+        point_v = vectors[-1] if plan.point_text else None
         wanted = SIDE_STANCE[side]
+        # One matrix product each: sentence x claim similarities.
+        best_own = (sent_v @ own_v.T).max(axis=1) if n_s else np.zeros(0)
+        best_other = (sent_v @ other_v.T).max(axis=1) if n_s else np.zeros(0)
+        margins = best_own - best_other
+        fits = sent_v @ claim_v.T if n_s else np.zeros((0, len(claims)))
+        to_point = sent_v @ point_v if point_v is not None and n_s else np.zeros(n_s)
 
         def on_side(stance: str, margin: float) -> bool:
             """Stay on side. Sources argue for the side of their stance: never quote one
@@ -206,38 +202,34 @@ class EvidenceEngine(Engine):
             return stance == "mixed" and margin > 0.03
 
         result: dict[str, list[Candidate]] = {DIRECT: []}
-        for pt, cv in zip(plan.points, claim_v, strict=True):
+        for j, pt in enumerate(plan.points):
             point_ids = {p.id for p in pt.passages}
             scored = []
-            for (pid, quote), sv in zip(keys, sent_v, strict=True):
+            for i, (pid, quote) in enumerate(keys):
                 passage = sentences[(pid, quote)]
-                best_own = max(cosine(sv, v) for v in own_v)
-                best_other = max(cosine(sv, v) for v in other_v)
-                margin = best_own - best_other
-                stance = passage.stance
-                if not on_side(stance, margin):
+                margin = float(margins[i])
+                if not on_side(passage.stance, margin):
                     continue
                 # Fit: the sentence must be about this contention more than (or about as much
                 # as) any other claim of either side; embeddings rank topics well even where
                 # their absolute similarities are all alike.
-                fit = cosine(sv, cv)
-                if fit < max(best_own, best_other) - FIT_SLACK:
+                fit = float(fits[i, j])
+                if fit < max(best_own[i], best_other[i]) - FIT_SLACK:
                     continue
-                score = cosine(sv, cv) + 0.6 * margin + (0.05 if pid in point_ids else 0.0)
-                score += 0.04 if stance == wanted else 0.0
+                score = fit + 0.6 * margin + (0.05 if pid in point_ids else 0.0)
+                score += 0.04 if passage.stance == wanted else 0.0
                 if point_v is not None:
-                    score += 0.25 * cosine(sv, point_v)
-                scored.append(Candidate(passage, quote, score, cosine(sv, cv)))
+                    score += 0.25 * float(to_point[i])
+                scored.append(Candidate(passage, quote, score, fit))
             result[pt.contention.claim] = sorted(scored, key=lambda c: -c.score)
         if point_v is not None:  # sentences that meet the student's point itself
-            for (pid, quote), sv in zip(keys, sent_v, strict=True):
+            for i, (pid, quote) in enumerate(keys):
                 passage = sentences[(pid, quote)]
-                margin = max(cosine(sv, v) for v in own_v) - max(cosine(sv, v) for v in other_v)
+                margin = float(margins[i])
                 # stricter than for contentions: it answers their point, so it must clearly
                 # argue one of ours, not merely share the student's topic
-                near_ours = max(cosine(sv, v) for v in own_v) >= 0.5
-                if near_ours and on_side(passage.stance, margin - 0.04):
-                    rel = cosine(sv, point_v)
+                if best_own[i] >= 0.5 and on_side(passage.stance, margin - 0.04):
+                    rel = float(to_point[i])
                     result[DIRECT].append(Candidate(passage, quote, rel + 0.6 * margin, rel))
             result[DIRECT].sort(key=lambda c: -c.score)
         return result
@@ -397,5 +389,5 @@ class EvidenceEngine(Engine):
         text = "\n\n".join(p for p in paragraphs if p.strip())
         # Uncited passages follow the cited ones, so [n] in the text keeps its meaning.
         rest = [p for p in plan.pool if p not in cited]
-        evidence = EvidenceList(cited + rest[: max(0, 8 - len(cited))])
+        evidence = EvidenceList(cited + rest[: max(0, plan.size - len(cited))])
         return Reply(text=text, evidence=evidence, side=side, phase=phase, engine=self.name)

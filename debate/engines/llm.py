@@ -10,110 +10,27 @@ back to the offline evidence engine and says so (reply.engine and a notice).
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import re
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
 from functools import lru_cache
 from pathlib import Path
 
+from debate.chat_model import describe_failure, make_chat_model
 from debate.citations import EvidenceList, Reply
 from debate.config import Settings
-from debate.engines import Engine, SpeechRequest, TurnPlan, plan_turn
+from debate.engines.base import Engine
 from debate.engines.evidence import EvidenceEngine
+from debate.engines.plan import SpeechRequest, TurnPlan, plan_turn
 from debate.errors import LLMError
+from debate.guard import guard_reply, guard_stream
 
 log = logging.getLogger(__name__)
 
-# provider -> (pip extra of this project, package, environment variable of its API key)
-PROVIDERS = {
-    "openai": ("openai", "langchain-openai", "OPENAI_API_KEY"),
-    "anthropic": ("anthropic", "langchain-anthropic", "ANTHROPIC_API_KEY"),
-    "ollama": ("ollama", "langchain-ollama", ""),
-}
 MAX_WORDS = {"opening": 350, "rebuttal": 280, "closing": 300, "question": 150}
 _SIDE_VERB = {"defend": "support", "attack": "oppose"}
 # Our own delimiters must not be closable from inside evidence or a student message.
 _DELIMITER = re.compile(r"</?\s*(evidence|student_message|transcript)\s*>", re.IGNORECASE)
-
-
-def parse_spec(settings: Settings) -> tuple[str, str]:
-    spec = settings.llm.strip()
-    provider, sep, model = spec.partition(":")
-    if not sep:
-        provider, model = ("openai" if settings.llm_base_url else ""), spec
-    provider = provider.strip().lower()
-    if not provider or not model.strip():
-        raise LLMError(
-            f"cannot read the model spec {spec!r}: use provider:model, e.g. openai:gpt-4o-mini, "
-            "anthropic:claude-sonnet-4-5 or ollama:llama3.1, or set DEBATE_LLM_BASE_URL to use "
-            "an OpenAI-compatible server (llama.cpp, vLLM, LM Studio) by model name"
-        )
-    if provider not in PROVIDERS:
-        raise LLMError(
-            f"unknown LLM provider {provider!r} in {spec!r}: use one of "
-            f"{', '.join(PROVIDERS)} (or an OpenAI-compatible server via "
-            "DEBATE_LLM_BASE_URL)"
-        )
-    return provider, model.strip()
-
-
-def make_chat_model(settings: Settings):
-    """The LangChain chat model for settings.llm, with our timeout and no silent retries
-    (a debate turn should fall back quickly rather than wait through several retries)."""
-    from langchain.chat_models import init_chat_model
-
-    provider, model = parse_spec(settings)
-    extra, package, key_var = PROVIDERS[provider]
-    kwargs: dict = {}
-    if provider == "ollama":
-        kwargs["client_kwargs"] = {"timeout": settings.llm_timeout}
-        if settings.llm_base_url:
-            kwargs["base_url"] = settings.llm_base_url
-    else:
-        kwargs.update(timeout=settings.llm_timeout, max_retries=0)
-        if settings.llm_base_url:
-            kwargs["base_url"] = settings.llm_base_url
-        if settings.llm_api_key:
-            kwargs["api_key"] = settings.llm_api_key
-        elif settings.llm_base_url and provider == "openai":
-            kwargs["api_key"] = "not-needed"  # local servers ignore it; the client insists
-    try:
-        return init_chat_model(model, model_provider=provider, **kwargs)
-    except ImportError as exc:
-        raise LLMError(
-            f"--llm {settings.llm} needs the {package} package: install it with "
-            f"pip install 'debate[{extra}]' (or pip install {package})"
-        ) from exc
-    except Exception as exc:
-        text = str(exc).lower()
-        if key_var and ("api_key" in text or "api key" in text or "credentials" in text):
-            raise LLMError(
-                f"--llm {settings.llm} needs an API key: set DEBATE_LLM_API_KEY (or {key_var})"
-            ) from exc
-        raise LLMError(f"cannot set up the model {settings.llm!r}: {exc}") from exc
-
-
-def describe_failure(exc: BaseException) -> tuple[str, str]:
-    """(short reason for reply.engine, sentence for the notice) of a failed model call."""
-    chain, seen = [], exc
-    while seen is not None and len(chain) < 5:
-        chain.append(seen)
-        seen = seen.__cause__ or seen.__context__
-    names = " ".join(type(e).__name__ for e in chain)
-    status = next((s for e in chain if isinstance(s := getattr(e, "status_code", None), int)), None)
-    if any(isinstance(e, TimeoutError) for e in chain) or "Timeout" in names:
-        return "LLM timed out", "The language model did not answer in time"
-    if status == 401 or "AuthenticationError" in names:
-        return (
-            "LLM rejected the API key (401)",
-            "The language model rejected the API key (HTTP 401): check DEBATE_LLM_API_KEY",
-        )
-    if status:
-        return f"LLM API error {status}", f"The language model API returned HTTP {status}"
-    if "Connect" in names:
-        return "LLM unreachable", "The language model server could not be reached"
-    return f"LLM error: {type(exc).__name__}", f"The language model call failed ({exc})"
 
 
 @lru_cache(maxsize=32)
@@ -179,17 +96,25 @@ class LLMEngine(Engine):
         return (yield from self._run(request, streaming=True))
 
     def _run(self, request: SpeechRequest, streaming: bool) -> Generator[str, None, Reply]:
+        """The model's speech, checked: streamed sentence by sentence through the guard
+        (nothing unchecked is yielded), or generated whole and guarded with one
+        regeneration. Any provider failure falls back to the offline engine."""
         plan = plan_turn(request)
         evidence = plan.evidence()
         messages = self.messages(request, plan, evidence)
-        text = ""
         try:
             if streaming:
-                for chunk in self.model.stream(messages):
-                    text += chunk.text
-                    yield text
-            else:
-                text = self.model.invoke(messages).text
+                chunks = (chunk.text for chunk in self.model.stream(messages))
+                reply = yield from guard_stream(
+                    _nonempty(chunks),
+                    evidence,
+                    self.settings,
+                    side=request.side,
+                    phase=request.phase,
+                    engine=self.name,
+                )
+                return reply
+            text = self.model.invoke(messages).text
             if not text.strip():
                 raise LLMError("the language model returned an empty reply")
         except Exception as exc:  # any provider failure: the debate goes on offline
@@ -215,13 +140,7 @@ class LLMEngine(Engine):
 
     def guard(self, reply: Reply, messages: list) -> Reply:
         """Check every sentence's citations; one regeneration with the checker's reasons."""
-        if importlib.util.find_spec("debate.guard") is None:
-            log.warning("debate.guard is not installed: the LLM reply is shown unchecked")
-            reply.notices.append("The citation guard is unavailable: this reply was not checked.")
-            return reply
         from langchain_core.messages import AIMessage, HumanMessage
-
-        from debate.guard import guard_reply
 
         def regenerate(feedback: str) -> Reply:
             # the guard's feedback (prompts/guard_feedback.txt) is itself the instruction
@@ -242,3 +161,14 @@ class LLMEngine(Engine):
             )
 
         return guard_reply(reply, self.settings, regenerate=regenerate)
+
+
+def _nonempty(chunks: Iterator[str]) -> Iterator[str]:
+    """The chunks, raising LLMError when the stream ends without any text (so that the turn
+    falls back to the offline engine before anything is shown)."""
+    seen = False
+    for chunk in chunks:
+        seen = seen or bool(chunk.strip())
+        yield chunk
+    if not seen:
+        raise LLMError("the language model returned an empty reply")

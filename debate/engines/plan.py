@@ -1,0 +1,207 @@
+"""What to argue this turn: the speech request, the contentions that clash best with the
+student, and the passages retrieved for each of them. Both engines start from this plan.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from debate.citations import CITATION_RE, EvidenceList
+from debate.config import Settings
+from debate.embeddings import get_embedder
+from debate.motions import Contention, Motion
+from debate.passages import Passage
+from debate.retrieval import get_retriever
+from debate.text import sentence_spans
+
+PHASES = ("opening", "rebuttal", "closing", "question")
+
+
+def embed_cached(texts: list[str], settings: Settings) -> np.ndarray:
+    """Embeddings of claims and sentences (rows, normalised: a dot product is the cosine),
+    from the embedder's process-wide cache."""
+    return np.asarray(get_embedder(settings.model_path).embed_cached(texts), dtype=np.float32)
+
+
+log = logging.getLogger(__name__)
+
+PHASES = ("opening", "rebuttal", "closing", "question")
+# How many contentions each kind of speech argues.
+POINTS_PER_PHASE = {"opening": 3, "rebuttal": 2, "closing": 3, "question": 1}
+PASSAGES_PER_POINT = 4
+RESERVE_POINTS = 2
+
+# Messages (or source sentences) that try to steer the bot rather than argue with it.
+_INSTRUCTION_RE = re.compile(
+    r"\b(ignore|disregard|forget|override)\b.{0,40}\b(instruction|prompt|rule|side|above|previous)"
+    r"|\b(system prompt|you are now|from now on you|act as|pretend to be|new instructions)\b"
+    r"|\bcite\s*\[\s*\d+\s*\]|\b(switch|change|drop|abandon)\b.{0,20}\bsides?\b",
+    re.IGNORECASE | re.DOTALL,
+)
+_HEDGE = re.compile(
+    r"^(i (really )?(think|believe|would argue|argue|feel|say)( that)?|in my (view|opinion),?|"
+    r"well,?|but,?|so,?|actually,?|also,?|and,?|ok(ay)?,?|in the end,?|after all,?|"
+    r"clearly,?|obviously,?)\s+",
+    re.IGNORECASE,
+)
+
+
+def looks_like_instruction(text: str) -> bool:
+    """True for text that tries to give the bot orders (prompt injection), not arguments."""
+    return bool(_INSTRUCTION_RE.search(text))
+
+
+def student_point(message: str, max_words: int = 30) -> str:
+    """The student's main point in their own words, safe to echo: no [n] markers, no double
+    quotes, no instruction-like sentences. Empty when nothing usable remains."""
+    candidates = []
+    for s, e in sentence_spans(message):
+        sentence = message[s:e]
+        if looks_like_instruction(sentence):
+            continue
+        sentence = CITATION_RE.sub("", sentence)
+        sentence = re.sub(r"[\"“”<>\[\]{}]", "", sentence)
+        sentence = " ".join(sentence.split())
+        if len(sentence.split()) >= 3:
+            candidates.append(sentence)
+    return candidates[0] if candidates else ""
+
+
+def shorten_point(sentence: str, max_words: int = 30) -> str:
+    """Drop a leading hedge ('I think that') and cut long sentences; end with punctuation."""
+    sentence = _HEDGE.sub("", sentence.strip())
+    sentence = sentence[:1].upper() + sentence[1:]
+    words = sentence.split()
+    if len(words) > max_words:
+        sentence = " ".join(words[:max_words]).rstrip(",;:") + "…"
+    if sentence and sentence[-1] not in ".!?…":
+        sentence += "."
+    return sentence
+
+
+@dataclass
+class SpeechRequest:
+    """Everything an engine needs for one bot speech."""
+
+    motion: Motion
+    settings: Settings
+    side: str
+    phase: str
+    student_text: str = ""
+    history: list = field(default_factory=list)  # earlier session.Turn objects
+    used_quotes: frozenset[str] = frozenset()  # quote_key() of quotes already used
+    turn_number: int = 0  # the bot's speech count so far: varies template choice
+
+    def previous_bot_texts(self) -> list[str]:
+        return [t.text for t in self.history if getattr(t, "speaker", "") == "bot"]
+
+    def transcript_text(self, max_chars: int = 6000) -> str:
+        """The debate so far as plain lines, most recent last, bounded for prompts."""
+        lines = []
+        for t in self.history:
+            if t.speaker == "system":
+                lines.append(f"(coach) {t.text}")
+            else:
+                who = "Student" if t.speaker == "student" else f"You ({t.side})"
+                lines.append(f"{who}, {t.phase}: {t.text}")
+        text = "\n\n".join(lines)
+        return text[-max_chars:] if len(text) > max_chars else (text or "(nothing yet)")
+
+
+@dataclass
+class Point:
+    """One contention chosen for a speech, with the passages retrieved for it."""
+
+    contention: Contention
+    score: float
+    passages: list[Passage]
+
+
+@dataclass
+class TurnPlan:
+    wanted: int  # how many contentions the speech argues (points beyond are reserves)
+    points: list[Point]
+    pool: list[Passage]  # every passage retrieved for the turn, best first, deduplicated
+    point_text: str  # the student's point as it will be named ("" when none)
+    injection: bool  # the student's message tried to instruct the bot
+    size: int = 8  # passages in the turn's evidence list (settings.top_k)
+
+    def evidence(self) -> EvidenceList:
+        return EvidenceList(self.pool[: self.size])
+
+
+def rank_contentions(request: SpeechRequest, message: str) -> list[tuple[Contention, float]]:
+    """The bot's contentions, best clash with the student's message first. Clash = how
+    close the contention is to what the student said; contentions already argued in this
+    debate are pushed down so speeches move on instead of repeating themselves."""
+    contentions = request.motion.contentions_for(request.side)
+    earlier = " ".join(request.previous_bot_texts())
+    if not message.strip():
+        base = [1.0 - i * 0.01 for i in range(len(contentions))]  # the coach's order
+    else:
+        vectors = embed_cached([message[:1000]] + [c.claim for c in contentions], request.settings)
+        base = (vectors[1:] @ vectors[0]).tolist()
+    scored = []
+    for contention, score in zip(contentions, base, strict=True):
+        scored.append((contention, score - 0.12 * earlier.count(contention.claim)))
+    return sorted(scored, key=lambda cs: -cs[1])
+
+
+def plan_turn(request: SpeechRequest) -> TurnPlan:
+    """Choose the contentions for this speech and retrieve evidence for each of them (plus
+    evidence for the student's own words, so the reply can meet their point head on). The
+    pool holds at most settings.per_source_cap passages of one source (0: no cap)."""
+    retriever = get_retriever(request.motion, request.settings)
+    message = request.student_text
+    point = student_point(message)
+    injection = bool(message) and looks_like_instruction(message)
+    how_many = POINTS_PER_PHASE.get(request.phase, 2)
+    ranked = rank_contentions(request, point or message)
+    points: list[Point] = []
+    pool: list[Passage] = []
+    cap = request.settings.per_source_cap
+    per_source: dict[str, int] = {}
+
+    def take(p: Passage) -> None:
+        if p in pool or (cap and per_source.get(p.source_id, 0) >= cap):
+            return
+        per_source[p.source_id] = per_source.get(p.source_id, 0) + 1
+        pool.append(p)
+
+    # Two reserve contentions: the offline engine falls back on them when a chosen one has
+    # no fresh, relevant quotation left.
+    for contention, score in ranked[: how_many + RESERVE_POINTS]:
+        hits = retriever.search(
+            contention.claim, k=PASSAGES_PER_POINT, side=request.side, per_source_cap=1
+        )
+        points.append(Point(contention, score, [h.passage for h in hits]))
+    if point:
+        student_hits = retriever.search(point, k=3, side=request.side, per_source_cap=1)
+    else:
+        student_hits = []
+    # Interleave: each point's best passage first, so a capped evidence list keeps them all;
+    # the reserves' passages come last.
+    main, reserve = points[:how_many], points[how_many:]
+    for depth in range(PASSAGES_PER_POINT):
+        for pt in main:
+            if depth < len(pt.passages):
+                take(pt.passages[depth])
+        if depth < len(student_hits):
+            take(student_hits[depth].passage)
+    for pt in reserve:
+        for p in pt.passages:
+            take(p)
+    for pt in points:  # a point argues only from the turn's (capped) pool
+        pt.passages = [p for p in pt.passages if p in pool]
+    return TurnPlan(
+        wanted=how_many,
+        points=points,
+        pool=pool,
+        point_text=shorten_point(point) if point else "",
+        injection=injection,
+        size=request.settings.top_k,
+    )

@@ -1,0 +1,85 @@
+"""debate.text: the one place for sentences, quotes, normalisation and tokens."""
+
+from __future__ import annotations
+
+import pytest
+
+from debate.text import (
+    find_quote,
+    fold_accents,
+    normalise_quote,
+    quote_key,
+    quoted_spans,
+    sentence_at,
+    sentence_spans,
+    stem,
+    tokenize,
+)
+
+
+def test_sentence_spans_are_exact_and_skip_bullets_abbreviations_and_keep_late_citations():
+    text = "Mr. Vučić met the U.S. envoy. [2] He left.\n- Serbia voted yes [3].\n# Heading"
+    spans = sentence_spans(text)
+    assert [text[s:e] for s, e in spans] == [
+        "Mr. Vučić met the U.S. envoy. [2]",
+        "He left.",
+        "Serbia voted yes [3].",
+        "Heading",
+    ]
+
+
+def test_sentence_at_finds_the_sentence_around_an_offset():
+    text = "First one. Second one [1]. Third."
+    s, e = sentence_at(text, text.index("[1]"))
+    assert text[s:e] == "Second one [1]."
+
+
+@pytest.mark.parametrize(
+    "quote",
+    [
+        "shared future",  # plain
+        "SHARED   future",  # case and spacing
+        "shared\u2011future".replace("\u2011", " "),  # sanity: a space is a space
+    ],
+)
+def test_find_quote_returns_the_span_in_the_original_text(quote):
+    text = "They signed a “community with a shared future in the new era”."
+    s, e = find_quote(quote, text)
+    assert text[s:e].lower().split() == ["shared", "future"]
+
+
+def test_every_dash_and_quote_mark_compares_equal_so_checker_and_page_agree():
+    text = "Vučić called it a \u201cnon\u2011negotiable\u201d red line \u2014 for now."
+    for quote in ("«non-negotiable» red line - for now", "'non–negotiable' red line — for now"):
+        assert find_quote(quote, text) is not None
+    assert normalise_quote("«A»") == normalise_quote('"a"')
+
+
+def test_an_ellipsis_skips_text_but_pieces_must_come_in_order():
+    text = "Serbia will never recognise Kosovo, the president said on Tuesday."
+    assert find_quote("Serbia will never … on Tuesday", text) is not None
+    assert find_quote("on Tuesday ... Serbia will never", text) is None
+    assert find_quote("Serbia will always recognise", text) is None
+
+
+def test_quoted_spans_reads_every_kind_of_quotation_mark():
+    text = 'He said "first one", then “second”, then «third» and \'fourth\'.'
+    assert quoted_spans(text) == ["first one", "second", "third", "fourth"]
+
+
+def test_tokens_fold_accents_drop_stopwords_and_keep_numbers_whole():
+    assert fold_accents("Vučić Đilas") == "Vucic Dilas"
+    assert tokenize("The Vučić government paid €1.15 billion, 80,000 tonnes") == [
+        "vucic",
+        "government",
+        "paid",
+        "1.15",
+        "billion",
+        "80,000",
+        "tonnes",
+    ]
+
+
+def test_snowball_stems_meet_across_inflections():
+    assert stem("imposed") == stem("imposing") == stem("imposes")
+    assert quote_key("Shared, future!") == quote_key("shared future")
