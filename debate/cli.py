@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import os
 import sys
 from pathlib import Path
 
@@ -14,7 +13,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from debate.config import Settings, describe_settings, load_settings
+from debate.config import (
+    Settings,
+    describe_settings,
+    load_settings,
+    offline_environment,
+    shown_value,
+)
 from debate.errors import DebateError
 
 app = typer.Typer(
@@ -52,11 +57,7 @@ def config() -> None:
     current = load_settings()
     table = Table("variable", "value", "default")
     for name, default, field_name in describe_settings():
-        value = getattr(current, field_name)
-        shown = (
-            "***" if "password" in field_name or "api_key" in field_name and value else str(value)
-        )
-        table.add_row(name, shown, default)
+        table.add_row(name, shown_value(current, field_name), default)
     console.print(table)
 
 
@@ -133,6 +134,81 @@ def ingest(
     run_ingest(motion, settings_from(data_dir=data_dir, chroma_url=chroma_url), rebuild=rebuild)
 
 
+@app.command("add-source")
+def add_source(
+    motion: str = typer.Argument(..., help="Motion id or path to a motion folder."),
+    file: Path = typer.Argument(..., help="The source file: .md, .txt, .html or .pdf."),
+    title: str = typer.Option(None, help="Title (for .html/.pdf, or text without front matter)."),
+    publisher: str = typer.Option(None, help="Publisher."),
+    author: str = typer.Option(None, help="Author (optional)."),
+    date: str = typer.Option(None, help="Publication date, YYYY-MM-DD."),
+    url: str = typer.Option(None, help="http(s) URL of the source."),
+    stance: str = typer.Option(None, help="supports, opposes or mixed (towards the thesis)."),
+    kind: str = typer.Option(None, help="news, analysis, official, data, opinion or other."),
+    data_dir: Path = typer.Option(None, help="[DEBATE_DATA_DIR]"),
+    chroma_url: str = typer.Option(None, help="[DEBATE_CHROMA_URL]"),
+) -> None:
+    """Copy a source into a motion pack (listing it in motion.yaml when needed, comments
+    kept) and index it. The pack is left unchanged if the file is refused."""
+    from debate.ingest import add_source as add
+    from debate.motions import load_motion
+
+    settings = settings_from(data_dir=data_dir, chroma_url=chroma_url)
+    meta = {"title": title, "publisher": publisher, "author": author, "date": date}
+    meta.update(url=url, stance=stance, kind=kind)
+    bar, tasks = _progress_bar(), []  # the bar starts with embedding, not for a refused file
+
+    def progress(done: int, total: int) -> None:
+        if not tasks:
+            bar.start()
+            tasks.append(bar.add_task("embed", total=total))
+        bar.update(tasks[0], completed=done)
+
+    try:
+        added = add(
+            load_motion(motion, settings.corpus_dir), file, settings, meta=meta, progress=progress
+        )
+    except DebateError as exc:
+        fail(str(exc))
+    finally:
+        if tasks:
+            bar.stop()
+    where = added.path.relative_to(added.motion.root).as_posix()
+    console.print(
+        f"[green]{added.motion.id}[/]: added “{added.title}” as {where} "
+        f"(id {added.source_id}): {added.passages} passage{'' if added.passages == 1 else 's'}, "
+        f"{added.embedded} embedded",
+        highlight=False,
+    )
+
+
+@app.command("new-motion")
+def new_motion(
+    title: str = typer.Option("", help="The motion's title."),
+    thesis: str = typer.Option("", help="The thesis, one sentence."),
+    defend: list[str] = typer.Option(None, help="A contention of the defend side (repeatable)."),
+    attack: list[str] = typer.Option(None, help="A contention of the attack side (repeatable)."),
+    motion_id: str = typer.Option(None, "--id", help="Motion id; default: made from the title."),
+    corpus_dir: Path = typer.Option(None, help="Folder of motion packs [DEBATE_CORPUS_DIR]."),
+) -> None:
+    """Create a motion pack (motion.yaml and an empty sources/ folder) under the corpus;
+    then add its sources with `debate add-source`."""
+    from debate.motions import create_motion
+
+    settings = settings_from(corpus_dir=corpus_dir)
+    try:
+        created = create_motion(
+            settings.corpus_dir, title, thesis, defend or [], attack or [], motion_id=motion_id
+        )
+    except DebateError as exc:
+        fail(str(exc))
+    console.print(
+        f"[green]{created.id}[/]: created {created.root / 'motion.yaml'}; add sources with "
+        f"`debate add-source {created.id} FILE`",
+        highlight=False,
+    )
+
+
 @app.command()
 def search(
     motion: str = typer.Argument(..., help="Motion id or path to a motion folder."),
@@ -161,27 +237,8 @@ def search(
     m = load_motion(motion, settings.corpus_dir)
     results = get_retriever(m, settings).search(query, k=k, side=side, mode=mode)
     if as_json:
-        print(
-            json.dumps(
-                [
-                    {
-                        "rank": i,
-                        "id": r.passage.id,
-                        "source": r.passage.source_id,
-                        "title": r.passage.title,
-                        "paragraph": r.passage.paragraph,
-                        "page": r.passage.page,
-                        "score": round(r.score, 5),
-                        "start": r.passage.start,
-                        "end": r.passage.end,
-                        "text": r.passage.text,
-                    }
-                    for i, r in enumerate(results, 1)
-                ],
-                ensure_ascii=False,
-                indent=2,
-            )
-        )
+        rows = [{"rank": i, **r.to_dict()} for i, r in enumerate(results, 1)]
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     table = Table("#", "source", "¶", "score", "passage", show_lines=True)
     for i, r in enumerate(results, 1):
@@ -292,11 +349,17 @@ def _spar_command(session, line: str) -> bool:
     arg = arg.strip()
     if name in ("quit", "exit", "q"):
         return False
-    if name == "side" and arg:
-        console.print(f"[magenta]{session.switch_side(arg)}[/]", highlight=False)
-    elif name == "phase" and arg:
-        console.print(f"[magenta]{session.set_phase(arg)}[/]", highlight=False)
-    elif name == "sources":
+    try:
+        if name == "side" and arg:
+            console.print(f"[magenta]{session.switch_side(arg)}[/]", highlight=False)
+            return True
+        if name == "phase" and arg:
+            console.print(f"[magenta]{session.set_phase(arg)}[/]", highlight=False)
+            return True
+    except DebateError as exc:  # "/side foo": say so, keep the debate going
+        console.print(f"[yellow]{exc}[/]", highlight=False)
+        return True
+    if name == "sources":
         reply = session.last_reply
         if reply is None or not len(reply.evidence):
             console.print("no evidence yet: the bot has not spoken")
@@ -392,8 +455,6 @@ def reply(
     """Answer one student turn and print the bot's speech with its evidence."""
     import json
 
-    from debate.citations import parse_citations
-
     try:
         session = _open_session(motion, side, phase, "student", llm, data_dir, chroma_url)
         answer = session.respond(message)
@@ -403,45 +464,7 @@ def reply(
         _print_speech(session, answer)
         return
     print(
-        json.dumps(
-            {
-                "motion": session.motion.id,
-                "side": answer.side,
-                "phase": answer.phase,
-                "engine": answer.engine,
-                "text": answer.text,
-                "notices": answer.notices,
-                "citations": [
-                    {
-                        "start": c.start,
-                        "end": c.end,
-                        "numbers": list(c.numbers),
-                        "marker": answer.text[c.start : c.end],
-                    }
-                    for c in parse_citations(answer.text)
-                ],
-                "evidence": [
-                    {
-                        "n": n,
-                        "id": p.id,
-                        "source": p.source_id,
-                        "title": p.title,
-                        "publisher": p.publisher,
-                        "date": p.date,
-                        "url": p.url,
-                        "paragraph": p.paragraph,
-                        "page": p.page,
-                        "start": p.start,
-                        "end": p.end,
-                        "text": p.text,
-                    }
-                    for n, p in answer.evidence.numbered()
-                ],
-                "verdicts": [v.to_dict() if hasattr(v, "to_dict") else v for v in answer.verdicts],
-            },
-            ensure_ascii=False,
-            indent=2,
-        )
+        json.dumps({"motion": session.motion.id, **answer.to_dict()}, ensure_ascii=False, indent=2)
     )
 
 
@@ -519,9 +542,94 @@ def eval_(
         raise typer.Exit(1)
 
 
+@app.command()
+def bench(
+    motion: str = typer.Option(None, help="Motion to measure [DEBATE_DEFAULT_MOTION]."),
+    repeat: int = typer.Option(5, help="Runs per query (the fastest is kept)."),
+    out: Path = typer.Option(None, help="Folder for the JSON results [DATA_DIR/bench]."),
+) -> None:
+    """Benchmark ingest, retrieval and a bot turn, each as a ratio to a baseline measured in
+    the same run (these machines are shared: absolute timings drift)."""
+    from debate.bench import run_and_save, table
+
+    base = load_settings()
+    results, path = run_and_save(
+        base, motion or base.default_motion, repeat, out or base.data_dir / "bench"
+    )
+    console.print(table(results))
+    console.print(f"saved {path}", highlight=False)
+
+
+def _read_pairs(lines, out: list) -> list[tuple[int, str, list[str]]]:
+    """(line number, claim, evidence texts) of each good JSON line; for a bad line, an error
+    entry goes to `out` at its place instead."""
+    import json
+
+    good = []
+    for number, raw in enumerate(lines, 1):
+        if not raw.strip():
+            continue
+        try:
+            item = json.loads(raw)
+            claim, evidence = item["claim"], item["evidence"]
+            evidence = [evidence] if isinstance(evidence, str) else evidence
+            if not isinstance(claim, str) or not claim.strip():
+                raise ValueError("'claim' must be a non-empty string")
+            if not isinstance(evidence, list) or not evidence:
+                raise ValueError("'evidence' must be a string or a non-empty list of strings")
+            if not all(isinstance(e, str) and e.strip() for e in evidence):
+                raise ValueError("every evidence item must be a non-empty string")
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+            detail = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
+            out.append({"line": number, "error": f"line {number}: {detail}"})
+            continue
+        out.append(None)  # filled in order once checked
+        good.append((number, claim, evidence))
+    return good
+
+
+@app.command()
+def check(
+    file: Path = typer.Argument(
+        None, help='JSON lines file of {"claim": ..., "evidence": ... or [...]}; default stdin.'
+    ),
+) -> None:
+    """Check claims against evidence, offline: one JSON line out per line in, in order:
+    {"supported": true|false, "score": 0-1, "reason": "..."}. A bad line gets
+    {"line": N, "error": "..."} and the rest go on."""
+    import json
+
+    from debate.faithfulness import check_pairs
+
+    if file is not None and not file.is_file():
+        fail(f"no such file: {file}")
+    handle = file.open(encoding="utf-8", errors="replace") if file else sys.stdin
+    with handle:
+        out: list = []
+        good = _read_pairs(handle, out)
+    settings = load_settings()
+    with Progress(
+        TextColumn("[bold]checking"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        disable=not err.is_terminal,
+    ) as bar:
+        task = bar.add_task("check", total=len(good))
+        verdicts = check_pairs(
+            [(c, e) for _, c, e in good],
+            settings.model_path,
+            progress=lambda n: bar.advance(task, n),
+        )
+    results = iter(verdicts)
+    for entry in out:
+        line = entry if entry is not None else next(results).to_dict()
+        sys.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
+
+
 def main() -> None:
-    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    offline_environment()
     try:
         app()
     except DebateError as exc:
@@ -529,6 +637,9 @@ def main() -> None:
         sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)
+    except UnicodeError as exc:  # e.g. invalid UTF-8 in an argument
+        err.print(f"[bold red]error:[/] cannot read the text given ({exc.reason}); use UTF-8")
+        sys.exit(2)
 
 
 if __name__ == "__main__":

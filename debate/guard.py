@@ -81,11 +81,14 @@ def clean(reply: Reply, verdicts: list[Verdict], mode: str = "remove") -> Reply:
             # nothing in the mark reads as a citation.
             reason = CITATION_RE.sub(lambda m: "evidence " + m.group(1), v.reason)
             pieces.append(f"⚠ [unverified: {reason}] {_neutralise(v.sentence, reply)}")
-            notices.append(f"Marked as unverified ({v.reason}): {v.sentence.strip()}")
+            notices.append(
+                f"Marked as unverified ({_neutralise(v.reason, reply)}): "
+                f"{_neutralise(v.sentence.strip(), reply)}"
+            )
         else:
             notices.append(
-                f"Removed a sentence the evidence does not support ({v.reason}): "
-                f"{_neutralise(v.sentence.strip(), reply)}"
+                f"Removed a sentence the evidence does not support "
+                f"({_neutralise(v.reason, reply)}): {_neutralise(v.sentence.strip(), reply)}"
             )
     pieces.append(reply.text[pos:])
     # Tidy the gaps left by removed sentences; keep paragraph breaks.
@@ -212,7 +215,7 @@ def guard_stream(
         raise DebateError("the language model returned an empty reply")
     release(_complete_sentences(buffer, final=True))
     notices = [
-        f"Removed a sentence the evidence does not support ({v.reason}): "
+        f"Removed a sentence the evidence does not support ({_neutralise(v.reason, draft)}): "
         f"{_neutralise(v.sentence.strip(), draft)}"
         for v in held
     ]

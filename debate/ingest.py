@@ -19,12 +19,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from debate import motions as packs
 from debate.config import Settings
 from debate.embeddings import default_model_path, get_embedder
 from debate.errors import SourceError
 from debate.loaders import load_source
 from debate.motions import KINDS, REQUIRED_SOURCE_FIELDS, STANCES, Motion, SourceSpec
 from debate.passages import CHUNKER_VERSION, Passage, make_passages
+from debate.retrieval import invalidate
 from debate.store import PassageStore, open_store
 
 log = logging.getLogger(__name__)
@@ -209,3 +211,61 @@ def ingest_motion(
             store.write(to_write, [vectors[p.id] for p in to_write], hashes, stale, model_name)
         report.seconds = time.perf_counter() - started
         return report
+
+
+@dataclass
+class AddedSource:
+    motion: Motion  # the reloaded pack, including the new source
+    source_id: str
+    title: str
+    path: Path
+    passages: int  # passages made from the new source
+    embedded: int
+
+    def to_dict(self) -> dict:
+        return {
+            "motion": self.motion.id,
+            "source": self.source_id,
+            "title": self.title,
+            "path": str(self.path),
+            "passages": self.passages,
+            "embedded": self.embedded,
+        }
+
+
+def add_source(
+    motion: Motion,
+    file: str | Path,
+    settings: Settings,
+    *,
+    name: str | None = None,
+    meta: dict | None = None,
+    progress: Progress | None = None,
+) -> AddedSource:
+    """Add a file to a motion's pack (debate.motions.add_source, checked with the same
+    `prepare_source` ingest runs) and index it. If indexing fails the pack is put back as
+    it was; the index is unchanged when ingest fails before writing."""
+    prepared: list[PreparedSource] = []
+    edit = packs.add_source(
+        motion,
+        file,
+        name=name,
+        meta=meta,
+        max_mb=settings.upload_max_mb,
+        check=lambda spec: prepared.append(prepare_source(motion, spec, settings)),
+    )
+    try:
+        report = ingest_motion(edit.motion, settings, progress=progress)
+    except BaseException:
+        edit.undo()
+        raise
+    invalidate(edit.motion.id)
+    log.info("added source %s to %s (%d passages)", edit.source.id, motion.id, report.passages)
+    return AddedSource(
+        edit.motion,
+        edit.source.id,
+        str(prepared[0].meta.get("title") or edit.source.path.name),
+        edit.source.path,
+        len(prepared[0].passages),
+        report.embedded,
+    )

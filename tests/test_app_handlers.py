@@ -4,14 +4,16 @@ panel, coach controls, uploads and transcript export (real model, real Chroma)."
 from __future__ import annotations
 
 import re
+import tempfile
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import yaml
 
-from debate import app_handlers as h
-from debate import app_render as render
+from debate.app import handlers as h
+from debate.app import render
+from debate.app.runtime import OFFLINE, Runtime
 from debate.citations import EvidenceList
 from debate.errors import DebateError, MotionError, QueryError, SourceError
 from debate.faithfulness import Verdict
@@ -23,14 +25,14 @@ ARGUMENT = "Serbia refuses to sanction Russia, so it is obviously Moscow's ally.
 
 @pytest.fixture(scope="module")
 def runtime(default_settings):
-    rt = h.Runtime(default_settings).start()
+    rt = Runtime(default_settings).start()
     rt.wait(120)
     return rt
 
 
 @pytest.fixture(scope="module")
 def locked_runtime(default_settings):
-    rt = h.Runtime(replace(default_settings, coach_password="s3cret")).start()
+    rt = Runtime(replace(default_settings, coach_password="s3cret")).start()
     rt.wait(120)
     return rt
 
@@ -48,7 +50,7 @@ def _last_bot(state):
 
 
 def test_runtime_reports_loading_then_ready(default_settings):
-    rt = h.Runtime(default_settings)
+    rt = Runtime(default_settings)
     text, kind = rt.status()
     assert kind == "loading" and "Loading" in text
     rt.start().wait(120)
@@ -135,27 +137,63 @@ def test_bad_citation_target_is_ignored(debated):
     assert (state.focus_turn, state.focus_n) == before
 
 
-def test_find_span_ignores_case_curly_quotes_and_spacing():
+def test_highlight_ignores_case_curly_quotes_and_spacing():
     text = "Vučić said Serbia “will never   impose” sanctions — ever."
-    start, end = render.find_span(text, '"will never impose" sanctions - ever')
-    assert text[start:end] == "“will never   impose” sanctions — ever"
-    assert render.find_span(text, "invented words") is None
+    body, found = render.highlight(text, ['"will never impose" sanctions - ever'])
+    assert found == 1
+    assert '<mark class="quote">will never   impose” sanctions — ever</mark>' in body
+    assert render.highlight(text, ["invented words"]) == (render.esc(text), 0)
+
+
+def _passage(text: str, **meta) -> Passage:
+    fields = {"title": "T", "publisher": "P", "date": "2024-01-01", "url": "https://e.org"}
+    return Passage("p1", "m", "s", text, 0, len(text), 1, **{**fields, **meta})
+
+
+def test_panel_highlights_quotes_the_checker_accepts_with_guillemets_and_odd_dashes():
+    from debate.text import quote_found, quoted_spans
+
+    passage = _passage(
+        "Belgrade calls its policy military neutrality and says Serbia stays non-aligned."
+    )
+    # «…» quote marks and a non-breaking hyphen (U+2011), as an LLM may write them.
+    text = "Belgrade speaks of «military neutrality» and a “non‑aligned” Serbia [1]."
+    quotes = quoted_spans(text)
+    assert quotes == ["military neutrality", "non‑aligned"]
+    assert all(quote_found(q, passage.text) for q in quotes)  # what the checker asks
+    panel = render.evidence_panel(0, text, EvidenceList([passage]), focus=1)
+    assert '<mark class="quote">military neutrality</mark>' in panel
+    assert '<mark class="quote">non-aligned</mark>' in panel
+    assert "not found" not in panel
+
+
+def test_bot_turn_shows_the_verdicts_the_session_recorded(debated):
+    state, _ = debated
+    turn = _last_bot(state)
+    assert turn.verdicts and all(isinstance(v, Verdict) for v in turn.verdicts)
+    html = h.chat_messages(state)[-1]["content"]
+    assert "not checked" not in html
+    from debate.faithfulness import badge
+
+    assert render.esc(badge(turn.verdicts)) in html
+
+
+def test_a_turn_without_verdicts_is_shown_as_not_checked():
+    p = _passage("Serbia buys gas from Russia.")
+    html = render.bot_message_html(1, "Serbia buys gas [1].", EvidenceList([p]), [], checked=False)
+    assert "citations not checked" in html and "badge-warn" in html and "badge-ok" not in html
+
+
+def test_app_code_has_no_module_missing_guards():
+    import debate.app
+
+    for path in Path(debate.app.__file__).parent.glob("*.py"):
+        code = path.read_text(encoding="utf-8")
+        assert "find_spec" not in code and "ImportError" not in code, path.name
 
 
 def test_unverified_sentence_and_fabricated_citation_are_marked():
-    p = Passage(
-        "p1",
-        "m",
-        "s",
-        "Serbia buys gas from Russia.",
-        0,
-        28,
-        1,
-        title="T",
-        publisher="P",
-        date="2024-01-01",
-        url="https://e.org",
-    )
+    p = _passage("Serbia buys gas from Russia.")
     text = 'Serbia buys "gas from Russia" [1]. Serbia owns the moon [3].'
     verdicts = [
         Verdict(text[:34], 0, 34, (1,), "supported", "ok", supported_by=(1,)),
@@ -186,7 +224,7 @@ def test_coach_password_guards_side_switch_then_next_speech_argues_new_side(lock
     ok, text = h.unlock_coach(state, locked_runtime, "wrong")
     assert not ok and "Wrong" in text
     with pytest.raises(DebateError, match="locked"):
-        h.coach_restart(state, locked_runtime, "bot", h.OFFLINE)
+        h.coach_restart(state, locked_runtime, "bot", OFFLINE)
     ok, _ = h.unlock_coach(state, locked_runtime, "s3cret")
     assert ok
     h.switch_side(state, locked_runtime, "defend")
@@ -198,7 +236,7 @@ def test_coach_password_guards_side_switch_then_next_speech_argues_new_side(lock
 def test_coach_restart_with_bot_opening_keeps_side_and_coach_access(runtime):
     state = h.new_tab(runtime)
     h.switch_side(state, runtime, "defend")
-    fresh = h.coach_restart(state, runtime, "bot", h.OFFLINE)
+    fresh = h.coach_restart(state, runtime, "bot", OFFLINE)
     assert fresh.session is not state.session
     assert fresh.session.bot_side == "defend" and fresh.coach_ok
     assert [t.speaker for t in fresh.session.turns] == ["bot"]
@@ -218,7 +256,28 @@ def test_transcript_export_has_speeches_sides_and_bibliography(runtime):
     bib = text.split("## Sources", 1)[1]
     entries = re.findall(r"^(\d+)\. .+ https?://\S+$", bib, re.M)
     assert entries and entries == [str(i) for i in range(1, len(entries) + 1)]
-    assert len(list(Path(state.transcript_dir).glob("*.md"))) == 1  # old exports replaced
+    assert len(list(state.export_dir.glob("*.md"))) == 1  # old exports replaced
+
+
+def test_transcript_download_lives_in_the_data_dir_and_goes_when_the_tab_closes(runtime):
+    temp = Path(tempfile.gettempdir())
+    before = set(temp.glob("debate-tab-*"))
+    state = h.new_tab(runtime)
+    list(h.send(state, ARGUMENT))
+    path = Path(h.transcript_file(state))
+    assert path.parent == runtime.settings.data_dir / "exports" / state.tab_id
+    assert set(temp.glob("debate-tab-*")) == before  # nothing left in the system temp dir
+    h.close_tab(state)
+    assert not path.exists() and not state.export_dir.exists()
+    h.close_tab(None)  # a tab closed before its debate was loaded
+
+
+def test_the_page_deletes_a_tab_state_with_close_tab(default_settings):
+    from debate.app import build_app
+
+    demo = build_app(default_settings)
+    states = [b for b in demo.blocks.values() if type(b).__name__ == "State"]
+    assert [s.delete_callback for s in states] == [h.close_tab]
 
 
 def test_phase_control_and_timer_lengths(runtime):
@@ -241,7 +300,7 @@ def pack_runtime(make_pack, settings):
     folder = make_pack()
     s = replace(settings, corpus_dir=folder.parent, default_motion="cats-dogs", upload_max_mb=0.05)
     ingest_motion(load_motion("cats-dogs", s.corpus_dir), s)
-    rt = h.Runtime(s).start()
+    rt = Runtime(s).start()
     rt.wait(120)
     return rt, folder
 
@@ -337,7 +396,7 @@ def test_rejected_upload_gives_reason_and_leaves_pack_unchanged(
 
 def test_upload_requires_coach_when_locked(pack_runtime, tmp_path):
     rt, _ = pack_runtime
-    locked = h.Runtime(replace(rt.settings, coach_password="pw")).start()
+    locked = Runtime(replace(rt.settings, coach_password="pw")).start()
     state = h.new_tab(locked)
     with pytest.raises(DebateError, match="locked"):
         h.add_source(state, locked, "cats-dogs", str(_upload(tmp_path, "a.md", BODY)), dict(FORM))

@@ -9,12 +9,12 @@ import pytest
 
 from debate.config import load_settings
 from debate.engines.plan import embed_cached
-from debate.text import quote_key, quoted_spans
 from debate.errors import DebateError, MotionError, QueryError
 from debate.faithfulness import FAILING, check_reply
 from debate.ingest import ingest_motion
 from debate.motions import load_motion
 from debate.session import Session
+from debate.text import quote_key, quoted_spans
 
 QUOTE_CITED = re.compile(r"\"([^\"]+)\" \[(\d+)\]")
 

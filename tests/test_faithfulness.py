@@ -6,8 +6,6 @@ import pytest
 
 from debate.citations import EvidenceList, Reply, parse_citations
 from debate.faithfulness import badge, check_reply
-from debate.text import normalise_quote, quote_found
-from debate.text import sentence_spans as split_sentences
 from debate.metrics import (
     citation_precision,
     citation_recall,
@@ -16,6 +14,8 @@ from debate.metrics import (
     unsupported_sentence_rate,
 )
 from debate.passages import Passage
+from debate.text import normalise_quote, quote_found
+from debate.text import sentence_spans as split_sentences
 
 AMMO = (
     "On 22 June 2024 the Financial Times reported estimates that about €800 million (roughly "

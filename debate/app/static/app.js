@@ -1,13 +1,27 @@
 // Citation clicks and the speech timer. Loaded once in <head>; uses event delegation
-// because Gradio re-renders the chat and panels on every update.
+// because Gradio re-renders the chat and panels on every update. Nothing here talks to the
+// server except through the hidden #cite-target box and #cite-go button.
 (() => {
+  // Once the panel shows the clicked citation, bring its card into view.
+  const scrollToEvidence = (target) => {
+    const [turn, n] = target.split(':');
+    const wanted = `#evidence-panel .ev-panel[data-turn="${turn}"][data-focus="${n || ''}"]`;
+    const started = Date.now();
+    const poll = setInterval(() => {
+      if (!document.querySelector(wanted) && Date.now() - started < 10000) return;
+      clearInterval(poll);
+      const card = document.querySelector('#evidence-panel .ev-card.focused')
+        || document.querySelector('#evidence-panel');
+      if (card) card.scrollIntoView({ behavior: 'smooth', block: 'nearest' });
+    }, 100);
+  };
   const send = (target) => {
     const box = document.querySelector('#cite-target textarea, #cite-target input');
     const go = document.querySelector('#cite-go');
     if (!box || !go) return;
     box.value = target;
     box.dispatchEvent(new Event('input', { bubbles: true }));
-    setTimeout(() => go.click(), 30);
+    setTimeout(() => { go.click(); scrollToEvidence(target); }, 30);
   };
   document.addEventListener('click', (ev) => {
     const link = ev.target.closest && ev.target.closest('a.cite, a.ev-open');
@@ -45,6 +59,11 @@
     e.classList.toggle('running', T.running);
     e.classList.toggle('low', T.remaining <= 30);
   }, 250);
+  // The timer's buttons run here only: the countdown needs no server round trip.
+  document.addEventListener('click', (ev) => {
+    const button = ev.target.closest && ev.target.closest('#timer-start, #timer-pause, #timer-reset');
+    if (button) window.debateTimer[button.id.replace('timer-', '')]();
+  });
   window.debateTimer = {
     start() { sync(); if (!T.running && T.remaining > 0) { T.deadline = Date.now() + T.remaining * 1000; T.running = true; } },
     pause() { if (T.running) { T.remaining = Math.max(0, (T.deadline - Date.now()) / 1000); T.running = false; } },

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import html
 import re
-import unicodedata
 from collections.abc import Sequence
 
 from debate.citations import EvidenceList, parse_citations, render_html
+from debate.faithfulness import FAILING, badge
 from debate.passages import Passage
+from debate.text import find_quote, quotes_in, sentence_at
 
 PHASE_LABELS = {
     "opening": "Opening",
@@ -22,12 +23,7 @@ PHASE_LABELS = {
     "question": "Questions",
 }
 # Verdict statuses that mean "this sentence is not backed by its citations".
-UNVERIFIED = ("unsupported", "uncited-factual", "fabricated-citation")
-_QUOTE_RE = re.compile(r"\"([^\"\n]{3,}?)\"|“([^”\n]{3,}?)”")
-_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+|\n+")
-_QUOTE_CHARS = str.maketrans(
-    {"“": '"', "”": '"', "„": '"', "‘": "'", "’": "'", "–": "-", "—": "-", "\u00a0": " "}
-)
+UNVERIFIED = tuple(sorted(FAILING))
 
 
 def esc(text: object) -> str:
@@ -85,33 +81,46 @@ def status_html(text: str, kind: str = "ok") -> str:
     return f'<div class="status status-{esc(kind)}" role="status">{esc(text)}</div>'
 
 
+HEADER = (
+    "<h1>Debate sparring room</h1><div>Argue a motion against a bot that speaks only from "
+    "cited evidence.</div>"
+)
+
+
+def coach_note(locked: bool, unlocked: bool = False) -> str:
+    """What the coach panel says about access: locked, unlocked, or open to anyone."""
+    if unlocked:
+        text = "Coach controls unlocked for this tab."
+    elif locked:
+        text = "Coach controls are locked: enter the coach password."
+    else:
+        text = (
+            "Single-user mode: no coach password is set (DEBATE_COACH_PASSWORD), so anyone "
+            "using this page can use the coach controls."
+        )
+    return f'<div class="coach-note" id="coach-note">{esc(text)}</div>'
+
+
 # ---------------------------------------------------------------- faithfulness badge
 
 
 def unverified_verdicts(verdicts: Sequence) -> list:
-    return [v for v in verdicts if getattr(v, "status", "") in UNVERIFIED]
+    return [v for v in verdicts if v.status in UNVERIFIED]
 
 
 def badge_html(verdicts: Sequence, fabricated: Sequence[int] = (), checked: bool = True) -> str:
     """The per-message faithfulness badge; anything short of fully verified is marked."""
     if not checked:
         return (
-            '<span class="badge badge-warn" title="the citation checker is not available">'
-            "citations not checked</span>"
+            '<span class="badge badge-warn" title="no faithfulness verdicts were recorded '
+            'for this reply">citations not checked</span>'
         )
-    try:
-        from debate.faithfulness import badge
-
-        text = badge(list(verdicts))
-    except ImportError:
-        cited = [v for v in verdicts if getattr(v, "citations", ())]
-        good = [v for v in cited if getattr(v, "status", "") == "supported"]
-        text = f"{len(good)}/{len(cited)} citations verified"
+    text = badge(list(verdicts))
     bad = unverified_verdicts(verdicts)
     if bad:
         text += f" · {len(bad)} sentence{'s' if len(bad) > 1 else ''} unverified"
     if bad or fabricated:
-        reasons = "; ".join(esc(getattr(v, "reason", "")) for v in bad[:3])
+        reasons = "; ".join(esc(v.reason) for v in bad[:3])
         return f'<span class="badge badge-warn" title="{reasons}">⚠ {esc(text)}</span>'
     return f'<span class="badge badge-ok">✓ {esc(text)}</span>'
 
@@ -127,11 +136,7 @@ def _paragraphs(rendered: str) -> str:
 def speech_html(text: str, evidence: EvidenceList, verdicts: Sequence = ()) -> str:
     """Reply text with clickable [n] and unverified sentences visibly marked."""
     bad = sorted(
-        (
-            v
-            for v in unverified_verdicts(verdicts)
-            if 0 <= getattr(v, "start", -1) < getattr(v, "end", -1) <= len(text)
-        ),
+        (v for v in unverified_verdicts(verdicts) if 0 <= v.start < v.end <= len(text)),
         key=lambda v: v.start,
     )
     out, pos = [], 0
@@ -186,69 +191,23 @@ def streaming_html(text: str) -> str:
 # ---------------------------------------------------------------- quoted spans
 
 
-def _normalise_with_map(text: str) -> tuple[str, list[int]]:
-    """Lower-cased, quote/dash/space-normalised text plus each char's index in the original."""
-    chars, index = [], []
-    last_space = False
-    for i, ch in enumerate(text):
-        ch = unicodedata.normalize("NFKC", ch).translate(_QUOTE_CHARS).lower()
-        for c in ch:
-            if c.isspace():
-                if last_space:
-                    continue
-                c, last_space = " ", True
-            else:
-                last_space = False
-            chars.append(c)
-            index.append(i)
-    return "".join(chars), index
-
-
-def find_span(passage_text: str, quote: str) -> tuple[int, int] | None:
-    """Where a quote occurs in a passage: verbatim first, then ignoring case, quote marks,
-    dashes and runs of whitespace (how the faithfulness checker compares quotes)."""
-    quote = quote.strip().strip(".,;:")
-    if not quote:
-        return None
-    at = passage_text.find(quote)
-    if at >= 0:
-        return at, at + len(quote)
-    norm_text, index = _normalise_with_map(passage_text)
-    norm_quote, _ = _normalise_with_map(quote)
-    at = norm_text.find(norm_quote.strip())
-    if at < 0:
-        return None
-    end = at + len(norm_quote.strip()) - 1
-    return index[at], index[end] + 1
-
-
-def sentence_bounds(text: str, offset: int) -> tuple[int, int]:
-    start = 0
-    for m in _SENTENCE_END.finditer(text):
-        if m.end() <= offset:
-            start = m.end()
-        elif m.start() >= offset:
-            return start, m.start()
-    return start, len(text)
-
-
 def quotes_citing(text: str, number: int) -> list[str]:
-    """Double-quoted spans in the sentences of `text` that cite [number]."""
+    """Quoted spans in the sentences of `text` that cite [number]: the sentences and quotes
+    the faithfulness checker reads (debate.text), so the panel highlights what it accepted."""
     quotes: list[str] = []
     for c in parse_citations(text):
         if number not in c.numbers:
             continue
-        start, end = sentence_bounds(text, c.start)
-        for m in _QUOTE_RE.finditer(text[start:end]):
-            q = m.group(1) or m.group(2)
-            if q not in quotes:
-                quotes.append(q)
+        start, end = sentence_at(text, c.start)
+        for q in quotes_in(text[start:end]):
+            if q.text not in quotes:
+                quotes.append(q.text)
     return quotes
 
 
 def highlight(passage_text: str, quotes: Sequence[str]) -> tuple[str, int]:
     """Passage as HTML with each found quote in <mark>; returns (html, number found)."""
-    spans = sorted({s for q in quotes if (s := find_span(passage_text, q))})
+    spans = sorted({s for q in quotes if (s := find_quote(q, passage_text))})
     out, pos, found = [], 0, 0
     for start, end in spans:
         if start < pos:

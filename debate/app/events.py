@@ -1,0 +1,245 @@
+"""Gradio events: each callback calls a handler and maps its result onto components.
+
+One `wire_*` function per panel. A callback gets the tab's TabState from gr.State (None
+until the page has loaded) and returns it first; `gr.skip()` leaves a component as it is.
+A DebateError becomes a one-line status message; the debate goes on.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import gradio as gr
+
+from debate.app import handlers as h
+from debate.app import render
+from debate.app.runtime import Runtime
+from debate.errors import DebateError
+
+LOADING = DebateError("Still loading; try again in a moment.")
+
+
+def wire(demo: gr.Blocks, ui: SimpleNamespace, runtime: Runtime) -> None:
+    # Everything that shows one tab's debate; refreshed together after most actions.
+    ui.view = [ui.chatbot, ui.evidence, ui.motion_card, ui.banner, ui.phases, ui.timer]
+    ui.view.append(ui.download)
+    wire_load(demo, ui, runtime)
+    wire_chat(ui, runtime)
+    wire_round(ui, runtime)
+    wire_evidence(ui)
+    wire_coach(ui, runtime)
+    wire_sources(ui, runtime)
+    wire_new_motion(ui, runtime)
+
+
+def render_view(st: h.TabState) -> tuple:
+    """Values for ui.view, in its order."""
+    motion = st.session.motion
+    return (
+        h.chat_messages(st),
+        h.evidence_html(st),
+        render.motion_card(motion),
+        render.side_banner(motion, st.session.bot_side),
+        h.phase_html(st),
+        h.timer_html(st),
+        h.transcript_file(st),
+    )
+
+
+def fail(exc: Exception) -> str:
+    return render.status_html(str(exc), "error")
+
+
+def skips(n: int) -> list:
+    return [gr.skip()] * n
+
+
+def wire_load(demo: gr.Blocks, ui: SimpleNamespace, runtime: Runtime) -> None:
+    """Page load: report loading honestly, then give this tab its own debate."""
+    outputs = [ui.state, ui.status, ui.motion_pick, ui.src_motion, *ui.view]
+    rest = len(outputs) - 2
+
+    def on_load():
+        while not runtime.ready.wait(0.5):
+            yield (gr.skip(), render.status_html(*runtime.status()), *skips(rest))
+        try:
+            st = h.new_tab(runtime)
+        except DebateError as exc:
+            yield (None, fail(exc), *skips(rest))
+            return
+        choices = h.motion_choices(runtime)
+        yield (
+            st,
+            render.status_html(*runtime.status()),
+            gr.update(choices=choices, value=st.session.motion.id),
+            gr.update(choices=choices, value=st.session.motion.id),
+            *render_view(st),
+        )
+
+    demo.load(on_load, None, outputs)
+
+
+def wire_chat(ui: SimpleNamespace, runtime: Runtime) -> None:
+    """The student's message, streamed reply, then the whole view."""
+    n = len(ui.view)
+
+    def on_send(st, text):
+        if st is None:
+            yield (st, text, fail(LOADING), *skips(n))
+            return
+        try:
+            for messages in h.send(st, text, runtime):
+                yield (st, "", "", messages, *skips(n - 1))
+        except DebateError as exc:
+            yield (st, text, fail(exc), *skips(n))
+            return
+        # The reply's notices (truncation, side switch) are shown inside its message.
+        yield (st, "", "", *render_view(st))
+
+    io = {"inputs": [ui.state, ui.msg], "outputs": [ui.state, ui.msg, ui.notice, *ui.view]}
+    ui.msg.submit(on_send, **io)
+    ui.send_btn.click(on_send, **io)
+
+
+def wire_round(ui: SimpleNamespace, runtime: Runtime) -> None:
+    """Next phase, timer lengths, and picking another motion (a new round)."""
+    n = len(ui.view)
+
+    def on_next_phase(st):
+        if st is None:
+            return (st, *skips(n))
+        h.next_phase(st)
+        return (st, *render_view(st))
+
+    ui.next_btn.click(on_next_phase, [ui.state], [ui.state, *ui.view])
+
+    def on_minutes(st, *values):
+        if st is None:
+            return gr.skip()
+        h.set_phase_minutes(st, dict(zip(h.DEFAULT_PHASE_SECONDS, values, strict=True)))
+        return h.timer_html(st)
+
+    for box in ui.minutes:
+        box.change(on_minutes, [ui.state, *ui.minutes], [ui.timer])
+
+    def on_motion(st, motion_id):
+        if st is None or not motion_id or motion_id == st.session.motion.id:
+            return (st, gr.skip(), gr.skip(), *skips(n))
+        try:
+            st = h.restart(st, runtime, motion_id=motion_id)
+        except DebateError as exc:  # e.g. a new motion without sources yet: stay put
+            return (st, fail(exc), st.session.motion.id, *skips(n))
+        return (st, "", gr.skip(), *render_view(st))
+
+    outputs = [ui.state, ui.notice, ui.motion_pick, *ui.view]
+    ui.motion_pick.input(on_motion, [ui.state, ui.motion_pick], outputs)
+
+
+def wire_evidence(ui: SimpleNamespace) -> None:
+    """A clicked [n] or 'evidence' link (app.js fills ui.cite_target and clicks cite_go)."""
+
+    def on_cite(st, target):
+        if st is None:
+            return gr.skip()
+        h.select_citation(st, target)
+        return h.evidence_html(st)
+
+    ui.cite_go.click(on_cite, [ui.state, ui.cite_target], [ui.evidence])
+
+
+def wire_coach(ui: SimpleNamespace, runtime: Runtime) -> None:
+    """Unlock with the coach password; switch the bot's side; restart the round."""
+    n = len(ui.view)
+
+    def on_unlock(st, password):
+        if st is None:
+            return st, fail(LOADING), gr.skip(), "", gr.skip(), gr.skip()
+        ok, text = h.unlock_coach(st, runtime, password)
+        note = render.coach_note(runtime.coach_locked(), unlocked=True) if ok else gr.skip()
+        status = render.status_html(text, "ok" if ok else "error")
+        return st, status, gr.update(visible=ok), "", gr.update(visible=not ok), note
+
+    unlock_io = {
+        "inputs": [ui.state, ui.password],
+        "outputs": [ui.state, ui.coach_status, ui.controls, ui.password, ui.pw_row, ui.coach_note],
+    }
+    ui.unlock_btn.click(on_unlock, **unlock_io)
+    ui.password.submit(on_unlock, **unlock_io)
+
+    def on_switch(st):
+        if st is None:
+            return (st, fail(LOADING), *skips(n))
+        try:
+            text = h.switch_side(st, runtime)
+        except DebateError as exc:
+            return (st, fail(exc), *skips(n))
+        return (st, render.status_html(text), *render_view(st))
+
+    def on_restart(st, opener, engine):
+        if st is None:
+            return (st, fail(LOADING), *skips(n))
+        try:
+            st = h.coach_restart(st, runtime, opener, engine)
+        except DebateError as exc:
+            return (st, fail(exc), *skips(n))
+        return (st, render.status_html("New round started."), *render_view(st))
+
+    outputs = [ui.state, ui.coach_status, *ui.view]
+    ui.switch_btn.click(on_switch, [ui.state], outputs)
+    ui.restart_btn.click(on_restart, [ui.state, ui.opener, ui.engine], outputs)
+
+
+def wire_sources(ui: SimpleNamespace, runtime: Runtime) -> None:
+    """The coach's upload form: check, copy into the pack, index, with a progress bar."""
+    n = len(ui.view)
+
+    def on_add(
+        st, motion_id, path, title, publisher, author, date, stance, url, progress=gr.Progress()
+    ):
+        if st is None:
+            return (st, fail(LOADING), *skips(n))
+        form = {"title": title, "publisher": publisher, "author": author, "date": date}
+        form.update(stance=stance, url=url)
+
+        def report(done: int, total: int) -> None:
+            progress(done / total if total else 1.0, desc=f"Embedding passages {done}/{total}")
+
+        try:
+            progress(0.0, desc="Checking the file")
+            text = h.add_source(st, runtime, motion_id, path, form, progress=report)
+        except DebateError as exc:
+            return (st, fail(exc), *skips(n))
+        return (st, render.status_html(text), *render_view(st))
+
+    fields = [ui.s_title, ui.s_pub, ui.s_author, ui.s_date, ui.s_stance, ui.s_url]
+    ui.add_btn.click(
+        on_add, [ui.state, ui.src_motion, ui.src_file, *fields], [ui.state, ui.src_status, *ui.view]
+    )
+
+
+def wire_new_motion(ui: SimpleNamespace, runtime: Runtime) -> None:
+    """The coach's new-motion form; the new motion joins both motion lists."""
+
+    def on_create(st, title, thesis, defend, attack):
+        if st is None:
+            return st, fail(LOADING), gr.skip(), gr.skip()
+        try:
+            motion = h.create_motion(st, runtime, title, thesis, defend, attack)
+        except DebateError as exc:
+            return st, fail(exc), gr.skip(), gr.skip()
+        choices = h.motion_choices(runtime)
+        text = (
+            f"Created motion '{motion.id}'. Add its sources above (choose it under "
+            "Motion), then pick it in the motion list to debate it."
+        )
+        return (
+            st,
+            render.status_html(text),
+            gr.update(choices=choices),
+            gr.update(choices=choices, value=motion.id),
+        )
+
+    inputs = [ui.state, ui.m_title, ui.m_thesis, ui.m_def, ui.m_att]
+    ui.create_btn.click(
+        on_create, inputs, [ui.state, ui.motion_status, ui.motion_pick, ui.src_motion]
+    )

@@ -1,0 +1,327 @@
+"""What the web app does, as plain functions over a per-tab `TabState` (no Gradio here).
+
+layout.py lays out components and events.py maps these functions' results onto them, so the
+behaviour is tested without a browser. The process-wide `Runtime` (runtime.py) holds what
+is loaded once; one `TabState` per browser tab holds that tab's debate, kept by Gradio in
+gr.State and never shared between tabs.
+"""
+
+from __future__ import annotations
+
+import hmac
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from uuid import uuid4
+
+from debate import ingest, motions, transcript
+from debate.app import render
+from debate.app.runtime import OFFLINE, Runtime
+from debate.errors import DebateError, QueryError, SourceError
+from debate.motions import SIDES, Motion
+from debate.retrieval import get_retriever
+from debate.session import PHASES, Session
+
+DEFAULT_PHASE_SECONDS = {"opening": 240, "rebuttal": 180, "closing": 120, "question": 60}
+
+
+@dataclass
+class TabState:
+    """One browser tab's debate."""
+
+    session: Session
+    engine: str = OFFLINE
+    opener: str = "student"
+    coach_ok: bool = False
+    focus_turn: int | None = None  # turn index shown in the evidence panel
+    focus_n: int | None = None
+    phase_seconds: dict = field(default_factory=lambda: dict(DEFAULT_PHASE_SECONDS))
+    tab_id: str = field(default_factory=lambda: uuid4().hex[:12])
+
+    @property
+    def export_dir(self) -> Path:
+        """Where this tab's transcript download is written; removed when the tab closes."""
+        return self.session.settings.data_dir / "exports" / self.tab_id
+
+
+def new_session(
+    runtime: Runtime,
+    motion_id: str,
+    bot_side: str = "attack",
+    opener: str = "student",
+    engine: str = OFFLINE,
+) -> Session:
+    settings = replace(runtime.settings, llm="" if engine == OFFLINE else engine)
+    return Session(runtime.motion(motion_id), settings, bot_side=bot_side, opener=opener)
+
+
+def new_tab(
+    runtime: Runtime,
+    motion_id: str | None = None,
+    bot_side: str = "attack",
+    opener: str = "student",
+    engine: str = OFFLINE,
+    coach_ok: bool = False,
+) -> TabState:
+    """A fresh debate for a tab; when the bot opens, its opening speech is already there."""
+    runtime.wait()
+    session = new_session(
+        runtime, motion_id or runtime.settings.default_motion, bot_side, opener, engine
+    )
+    state = TabState(
+        session=session,
+        engine=engine,
+        opener=opener,
+        coach_ok=coach_ok or not runtime.coach_locked(),
+    )
+    if opener == "bot":
+        session.open_round()
+        focus_last_bot_turn(state)
+    return state
+
+
+def close_tab(state: TabState | None) -> None:
+    """Gradio drops a closed tab's state: delete its transcript download with it."""
+    if isinstance(state, TabState):
+        shutil.rmtree(state.export_dir, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- chat
+
+
+def chat_messages(state: TabState) -> list[dict]:
+    """The session's turns as Chatbot messages (HTML content). A bot turn shows the
+    verdicts the session recorded for it; one without any shows as "not checked"."""
+    messages = []
+    for i, turn in enumerate(state.session.turns):
+        if turn.speaker == "student":
+            content, role = render.student_message_html(turn.text), "user"
+        elif turn.speaker == "bot":
+            role = "assistant"
+            content = render.bot_message_html(
+                i,
+                turn.text,
+                turn.evidence,
+                turn.verdicts,
+                turn.notices,
+                bool(turn.verdicts),
+                turn.side,
+                turn.phase,
+            )
+        else:
+            content, role = render.system_message_html(turn.text), "assistant"
+        messages.append({"role": role, "content": content})
+    return messages
+
+
+def bot_turn_indices(state: TabState) -> list[int]:
+    return [i for i, t in enumerate(state.session.turns) if t.speaker == "bot" and t.evidence]
+
+
+def focus_last_bot_turn(state: TabState) -> None:
+    indices = bot_turn_indices(state)
+    state.focus_turn = indices[-1] if indices else None
+    state.focus_n = None
+
+
+def send(state: TabState, text: str, runtime: Runtime | None = None) -> Iterator[list[dict]]:
+    """Stream the bot's reply: yields the chat after each chunk, then the final chat.
+    Raises QueryError (friendly message) for an empty message before anything changes."""
+    if not (text or "").strip():
+        raise QueryError("Type your argument first: the message is empty.")
+    if runtime is not None:
+        # A coach may have added a source in another tab: debate the pack as it is now.
+        state.session.motion = runtime.motion(state.session.motion.id)
+    base = chat_messages(state)
+    student = {"role": "user", "content": render.student_message_html(text.strip())}
+    yield [*base, student, {"role": "assistant", "content": render.streaming_html("")}]
+    for chunk in state.session.stream(text):
+        yield [*base, student, {"role": "assistant", "content": render.streaming_html(chunk)}]
+    focus_last_bot_turn(state)
+    yield chat_messages(state)
+
+
+def evidence_html(state: TabState) -> str:
+    if state.focus_turn is None or state.focus_turn >= len(state.session.turns):
+        return render.evidence_panel(None, "", None)
+    turn = state.session.turns[state.focus_turn]
+    return render.evidence_panel(state.focus_turn, turn.text, turn.evidence, state.focus_n)
+
+
+def select_citation(state: TabState, target: str) -> None:
+    """`target` is 'turn:n' (a clicked [n]) or 'turn' (a message's evidence link)."""
+    try:
+        turn_part, _, n_part = (target or "").partition(":")
+        turn = int(turn_part)
+        n = int(n_part) if n_part else None
+    except ValueError:
+        return
+    if 0 <= turn < len(state.session.turns) and state.session.turns[turn].speaker == "bot":
+        state.focus_turn, state.focus_n = turn, n
+
+
+# ---------------------------------------------------------------- phases and timer
+
+
+def next_phase(state: TabState) -> str:
+    return state.session.next_phase()
+
+
+def phase_html(state: TabState) -> str:
+    return render.phase_indicator(PHASES, state.session.phase)
+
+
+def timer_html(state: TabState) -> str:
+    phase = state.session.phase
+    return render.timer_html(phase, state.phase_seconds.get(phase, 180))
+
+
+def set_phase_minutes(state: TabState, minutes: dict) -> None:
+    for phase, value in minutes.items():
+        try:
+            seconds = int(round(float(value) * 60))
+        except (TypeError, ValueError):
+            continue
+        state.phase_seconds[phase] = max(0, min(seconds, 60 * 60))
+
+
+# ---------------------------------------------------------------- coach
+
+
+def unlock_coach(state: TabState, runtime: Runtime, password: str) -> tuple[bool, str]:
+    if not runtime.coach_locked():
+        state.coach_ok = True
+        return True, "Coach controls are open (single-user mode)."
+    if hmac.compare_digest((password or "").encode(), runtime.settings.coach_password.encode()):
+        state.coach_ok = True
+        return True, "Coach controls unlocked."
+    state.coach_ok = False
+    return False, "Wrong coach password: coach controls stay locked."
+
+
+def require_coach(state: TabState, runtime: Runtime) -> None:
+    if runtime.coach_locked() and not state.coach_ok:
+        raise DebateError("Coach controls are locked: enter the coach password first.")
+
+
+def switch_side(state: TabState, runtime: Runtime, side: str | None = None) -> str:
+    """Switch the bot's side (default: to the other side); returns the bot's acknowledgement."""
+    require_coach(state, runtime)
+    current = state.session.bot_side
+    side = side or ("defend" if current == "attack" else "attack")
+    if side not in SIDES:
+        raise DebateError(f"unknown side {side!r}: use defend or attack")
+    if side == current:
+        return f"The bot already argues the {side} side."
+    return state.session.switch_side(side)
+
+
+def restart(
+    state: TabState,
+    runtime: Runtime,
+    motion_id: str | None = None,
+    opener: str | None = None,
+    engine: str | None = None,
+    bot_side: str | None = None,
+) -> TabState:
+    """A new round in the same tab (coach choices, timer lengths and tab id kept unless
+    given)."""
+    fresh = new_tab(
+        runtime,
+        motion_id or state.session.motion.id,
+        bot_side or state.session.bot_side,
+        opener or state.opener,
+        engine or state.engine,
+        coach_ok=state.coach_ok,
+    )
+    fresh.phase_seconds = dict(state.phase_seconds)
+    fresh.tab_id = state.tab_id
+    return fresh
+
+
+def coach_restart(state: TabState, runtime: Runtime, opener: str, engine: str) -> TabState:
+    require_coach(state, runtime)
+    if opener not in ("student", "bot"):
+        raise DebateError("who opens must be 'student' or 'bot'")
+    if engine not in {value for _, value in runtime.engine_choices()}:
+        raise DebateError(f"unknown engine {engine!r}")
+    return restart(state, runtime, opener=opener, engine=engine)
+
+
+# ---------------------------------------------------------------- transcript
+
+
+def transcript_file(state: TabState) -> str:
+    """Write the transcript as Markdown for download (replacing the tab's previous one)
+    under DATA_DIR/exports/<tab>/; returns the file's path."""
+    folder = state.export_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("debate-*.md"):
+        old.unlink(missing_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    path = folder / f"debate-{state.session.motion.id}-{stamp}.md"
+    path.write_text(transcript.markdown(state.session), encoding="utf-8")
+    return str(path)
+
+
+# ---------------------------------------------------------------- sources and motions
+
+
+def motion_choices(runtime: Runtime) -> list[tuple[str, str]]:
+    return [(f"{m.title}: {m.thesis}", m.id) for m in runtime.motions()]
+
+
+def add_source(
+    state: TabState,
+    runtime: Runtime,
+    motion_id: str,
+    upload: str | None,
+    form: dict,
+    progress: Callable[[int, int], None] | None = None,
+) -> str:
+    """Coach uploads a source into a motion (debate.ingest.add_source, as `debate
+    add-source` does); returns a status line."""
+    require_coach(state, runtime)
+    if not upload:
+        raise SourceError("Choose a file to upload first (.pdf, .html, .md or .txt).")
+    form = dict(form)
+    name = form.pop("filename", None) or Path(upload).name
+    added = ingest.add_source(
+        runtime.motion(motion_id), upload, runtime.settings, name=name, meta=form, progress=progress
+    )
+    runtime.put_motion(added.motion)
+    if state.session.motion.id == added.motion.id:
+        state.session.motion = added.motion
+    hits = get_retriever(added.motion, runtime.settings).search(added.title, k=3)
+    found = any(h.passage.source_id == added.source_id for h in hits)
+    check = "searchable now" if found else "indexed (not yet in the top results for its title)"
+    plural = "" if added.passages == 1 else "s"
+    return f"Added “{added.title}” to {added.motion.id}: {added.passages} passage{plural}, {check}."
+
+
+def claim_lines(text: str) -> list[str]:
+    """One contention per line of a text box, list bullets dropped."""
+    return [line.strip(" -•*\t") for line in (text or "").splitlines() if line.strip(" -•*\t")]
+
+
+def create_motion(
+    state: TabState,
+    runtime: Runtime,
+    title: str,
+    thesis: str,
+    defend_claims: str,
+    attack_claims: str,
+) -> Motion:
+    """Coach creates a motion pack (debate.motions.create_motion, as `debate new-motion`)."""
+    require_coach(state, runtime)
+    motion = motions.create_motion(
+        runtime.settings.corpus_dir,
+        title,
+        thesis,
+        claim_lines(defend_claims),
+        claim_lines(attack_claims),
+    )
+    runtime.put_motion(motion)
+    return motion

@@ -1,0 +1,104 @@
+"""What the web app loads once per process: settings, motion packs, the embedding model and
+the default motion's index (warmed up in a background thread, never per request)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from debate.config import Settings
+from debate.embeddings import get_embedder
+from debate.errors import DebateError, MotionError
+from debate.motions import Motion, list_motions, load_motion
+from debate.retrieval import get_retriever
+
+log = logging.getLogger(__name__)
+OFFLINE = "offline"
+
+
+class Runtime:
+    """Process-wide state shared by every tab; a tab's own debate lives in handlers.TabState."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.ready = threading.Event()
+        self.error: str = ""
+        self.stage = "starting"
+        self._motions: dict[str, Motion] = {}
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    # -- loading
+    def start(self) -> Runtime:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._warm, name="debate-warmup", daemon=True)
+            self._thread.start()
+        return self
+
+    def _warm(self) -> None:
+        try:
+            self.stage = "loading motion packs"
+            self.reload_motions()
+            self.stage = "loading the embedding model"
+            get_embedder(self.settings.model_path)
+            self.stage = "loading the evidence index"
+            get_retriever(self.motion(self.settings.default_motion), self.settings)
+            self.stage = "ready"
+        except DebateError as exc:
+            self.error = str(exc)
+            log.error("start-up failed: %s", exc)
+        except Exception as exc:  # still show the page, with the reason
+            self.error = f"start-up failed: {type(exc).__name__}: {exc}"
+            log.exception("start-up failed")
+        finally:
+            self.ready.set()
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Block until warm-up is done; raise its error if it failed."""
+        self.ready.wait(timeout)
+        if self.error:
+            raise DebateError(self.error)
+
+    def status(self) -> tuple[str, str]:
+        """(text, kind) for the status line: kind is loading, error or ok."""
+        if not self.ready.is_set():
+            return f"Loading: {self.stage}… (the first start takes a few seconds)", "loading"
+        if self.error:
+            return f"Not ready: {self.error}", "error"
+        return "Ready.", "ok"
+
+    # -- motions
+    def reload_motions(self) -> None:
+        errors: list[MotionError] = []
+        found = {m.id: m for m in list_motions(self.settings.corpus_dir, errors)}
+        for e in errors:
+            log.warning("skipped motion pack: %s", e)
+        with self._lock:
+            self._motions = found
+
+    def motions(self) -> list[Motion]:
+        with self._lock:
+            return list(self._motions.values())
+
+    def motion(self, motion_id: str) -> Motion:
+        """The pack as last loaded or edited (one Motion object per pack, so a cached
+        retriever is not rebuilt back and forth between tabs)."""
+        with self._lock:
+            found = self._motions.get(motion_id)
+        if found is None:
+            found = load_motion(motion_id, self.settings.corpus_dir)
+            self.put_motion(found)
+        return found
+
+    def put_motion(self, motion: Motion) -> None:
+        with self._lock:
+            self._motions[motion.id] = motion
+
+    def engine_choices(self) -> list[tuple[str, str]]:
+        choices = [("Offline evidence engine (no model, quotes only)", OFFLINE)]
+        if self.settings.llm:
+            choices.append((f"LLM: {self.settings.llm}", self.settings.llm))
+        return choices
+
+    def coach_locked(self) -> bool:
+        return bool(self.settings.coach_password)
