@@ -320,8 +320,10 @@ def _print_speech(session, reply, streamed: str = "") -> None:
 
 
 def _stream_turn(session, text: str) -> None:
-    """Print the speech as it is produced; if the citation check changed it, show the
-    checked version too (that one is what the transcript keeps)."""
+    """Print the speech as the citation guard releases it: every chunk has been checked
+    already. A chunk that does not extend what is on screen (the offline engine took over
+    after the model failed mid-speech, or the guard rejoined sentences) is printed whole
+    under a rule; the transcript keeps that one."""
     role = {"defend": "proposition", "attack": "opposition"}[session.bot_side]
     phase = session.phase
     chunks = session.stream(text)
@@ -332,7 +334,7 @@ def _stream_turn(session, text: str) -> None:
         if chunk.startswith(shown):
             sys.stdout.write(chunk[len(shown) :])
         else:
-            sys.stdout.write("\n\n--- after the citation check ---\n" + chunk)
+            sys.stdout.write("\n\n--- the speech as recorded ---\n" + chunk)
         sys.stdout.flush()
         shown = chunk
     sys.stdout.write("\n")
@@ -626,6 +628,96 @@ def check(
     for entry in out:
         line = entry if entry is not None else next(results).to_dict()
         sys.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
+
+
+
+def _round_source(transcript: Path, data_dir: Path | None):
+    """(transcript dict, settings) for the coaching commands; errors as one line."""
+    from debate.feedback import load_transcript
+
+    if not transcript.is_file():
+        fail(f"no such transcript: {transcript}")
+    try:
+        return load_transcript(transcript), settings_from(data_dir=data_dir)
+    except DebateError as exc:
+        fail(str(exc))
+
+
+@app.command("flow")
+def flow_(
+    transcript: Path = typer.Argument(..., help="A saved transcript (JSON)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the flow sheet as JSON."),
+    data_dir: Path = typer.Option(None, help="Where the index lives [DEBATE_DATA_DIR]."),
+) -> None:
+    """The flow sheet of a saved round: every argument, its answers, the dropped ones."""
+    import json
+
+    from debate.flow import build
+
+    data, settings = _round_source(transcript, data_dir)
+    try:
+        sheet = build(data, settings)
+    except DebateError as exc:
+        fail(str(exc))
+    if as_json:
+        print(json.dumps(sheet.to_dict(), ensure_ascii=False, indent=2))
+        return
+    table = Table("#", "by", "argument", "answered by", title="flow", show_lines=True)
+    for row in sheet.rows():
+        style = "red" if row[3] == "DROPPED" else None
+        table.add_row(*(Text(x) for x in row[:3]), Text(row[3], style=style))
+    console.print(table)
+
+
+@app.command()
+def feedback(
+    transcript: Path = typer.Argument(..., help="A saved transcript (JSON)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the feedback as JSON."),
+    data_dir: Path = typer.Option(None, help="Where the index lives [DEBATE_DATA_DIR]."),
+    llm: str = typer.Option(None, "--llm", help="Chat model for the ballot's reasons."),
+) -> None:
+    """Coaching feedback on a saved round: each student turn's claims, quotes and clash
+    checked against the sources, then the ballot."""
+    import json
+
+    from debate.feedback import review_round
+
+    data, settings = _round_source(transcript, data_dir)
+    if llm is not None:
+        settings = settings_from(data_dir=data_dir, llm=llm)
+    try:
+        result = review_round(data, settings)
+    except DebateError as exc:
+        fail(str(exc))
+    if as_json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        return
+    for fb in result.turns:
+        console.print(f"[bold]turn {fb.turn + 1}[/] [dim]({fb.kind})[/]")
+        console.print(fb.text, markup=False, highlight=False, soft_wrap=True, style="dim")
+        for p in fb.problems:
+            console.print(Text.assemble((f"  {p.kind}: ", "bold red"), p.message), soft_wrap=True)
+        for c in fb.claims:
+            colour = {"backed": "green", "contradicted": "red"}.get(c.verdict, "yellow")
+            console.print(Text.assemble((f"  {c.verdict}: ", colour), c.sentence), soft_wrap=True)
+        for q in fb.quotes:
+            console.print(Text.assemble((f"  {q.kind}: ", "cyan"), q.message), soft_wrap=True)
+            if q.misquoted and q.source is not None:
+                console.print(
+                    Text(f"    source: {q.marked or q.source.sentence}", style="dim"),
+                    soft_wrap=True,
+                )
+        for point in fb.ignored:
+            console.print(Text.assemble(("  ignored: ", "yellow"), point), soft_wrap=True)
+        for note in fb.notes:
+            console.print(Text.assemble(("  note: ", "dim"), note), soft_wrap=True)
+        console.print()
+    table = Table("criterion", "score", "reason", title="ballot")
+    for s in result.ballot.scores:
+        table.add_row(s.criterion, f"{s.score}/5", Text(s.reason))
+    console.print(table)
+    for i, idea in enumerate(result.ballot.improvements, 1):
+        console.print(Text(f"{i}. {idea}"), soft_wrap=True)
 
 
 def main() -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from debate.config import offline_environment
 from debate.errors import DebateError
+from debate.text import clean_input
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,7 @@ class Embedder:
         """Embed texts in batches; `progress(n)` is called after each batch with its size."""
         vectors: list[list[float]] = []
         for i in range(0, len(texts), batch_size):
-            batch = list(texts[i : i + batch_size])
+            batch = [clean_input(t) for t in texts[i : i + batch_size]]
             out = self.model.encode(
                 batch,
                 batch_size=batch_size,

@@ -34,6 +34,7 @@ _locks: dict[str, threading.Lock] = {}
 _locks_guard = threading.Lock()
 
 Progress = Callable[[int, int], None]  # (done, total) embedded passages
+WRITE_BATCH = 64  # passages embedded and written together: the work a crash can lose
 
 
 @dataclass
@@ -141,76 +142,94 @@ def ingest_motion(
     progress: Progress | None = None,
     rebuild: bool = False,
 ) -> IngestReport:
+    """Bring the motion's index up to date with its sources (see the module docstring).
+    Crash-safe (see PassageStore): killed at any point, the previous index still answers
+    and the next run finishes the job without re-embedding what was already stored."""
     started = time.perf_counter()
-    store = store or open_store(settings, motion.id)
+    store = store or open_store(settings, motion.id, repair=rebuild)
     with _lock_for(motion.id):
         prepared = prepare_motion(motion, settings)
         model_path = settings.model_path or default_model_path()
         model_name = "/".join(Path(model_path).parts[-2:])
         stored = store.state()
+        target, staged = store, store.staged()
         if stored and (rebuild or store.embedding_model() != model_name):
-            log.info("embedding model changed or rebuild asked: re-embedding everything")
-            stored_for_reuse: dict[str, dict] = {}
-            delete_all = list(stored)
-        else:
-            stored_for_reuse, delete_all = stored, []
-
-        report = IngestReport(motion=motion.id, sources=len(prepared))
-        wanted: dict[str, Passage] = {}
-        hashes: dict[str, str] = {}
-        to_write: list[Passage] = []
-        for src in prepared:
-            hashes[src.spec.id] = src.fingerprint
-            ids = {p.id for p in src.passages}
-            wanted.update({p.id: p for p in src.passages})
-            stored_ids = {
-                pid for pid, m in stored_for_reuse.items() if m.get("source_id") == src.spec.id
-            }
-            same = stored_ids == ids and all(
-                stored_for_reuse[pid].get("source_hash") == src.fingerprint for pid in ids
-            )
-            if same:
-                report.unchanged_sources += 1
-                continue
-            report.changed_sources.append(src.spec.id)
-            to_write.extend(src.passages)
-        stale = [pid for pid in stored_for_reuse if pid not in wanted]
-        report.removed_sources = sorted(
-            {stored_for_reuse[pid].get("source_id", "?") for pid in stale}
-            - {s.spec.id for s in prepared}
-        )
-
-        reuse = store.embeddings_for([p.id for p in to_write if p.id in stored_for_reuse])
-        fresh = [p for p in to_write if p.id not in reuse]
-        vectors: dict[str, list[float]] = dict(reuse)
-        if fresh:
-            embedder = get_embedder(settings.model_path)
-            total = len(fresh)
-            done = 0
-
-            def step(n: int) -> None:
-                nonlocal done
-                done += n
-                if progress:
-                    progress(done, total)
-
-            if progress:
-                progress(0, total)
-            for p, v in zip(
-                fresh, embedder.embed([p.text for p in fresh], progress=step), strict=True
-            ):
-                vectors[p.id] = v
-        report.embedded = len(fresh)
-        report.added = sum(1 for p in to_write if p.id not in stored_for_reuse)
-        report.updated = len(to_write) - report.added
-        report.deleted = len(stale) + len(delete_all)
-        report.passages = len(wanted)
-        if to_write or stale or delete_all:
-            if delete_all:
-                store.drop()
-            store.write(to_write, [vectors[p.id] for p in to_write], hashes, stale, model_name)
+            log.info("embedding model changed or rebuild asked: re-embedding into a new index")
+            target = staged
+        if target is not staged or staged.embedding_model() not in ("", model_name):
+            # a staged index of another model, or left by a rebuild nobody finished
+            staged.drop()
+        report, to_write, stale = _changes(motion, prepared, target.state())
+        if stored and target is not store:
+            report.deleted = len(stored)
+        if to_write or stale or target is not store or store.status() != "ok":
+            target.begin(model_name)
+            report.embedded = _embed_and_write(target, to_write, prepared, settings, progress)
+            target.delete(stale)
+            target.finish(model_name)
+            if target is not store:
+                store.swap_in(target)
         report.seconds = time.perf_counter() - started
         return report
+
+
+def _changes(
+    motion: Motion, prepared: list[PreparedSource], stored: dict[str, dict]
+) -> tuple[IngestReport, list[Passage], list[str]]:
+    """What to write (passages of new or changed sources) and what to delete (passages no
+    source has any more), given what the index holds."""
+    report = IngestReport(motion=motion.id, sources=len(prepared))
+    wanted: set[str] = set()
+    to_write: list[Passage] = []
+    for src in prepared:
+        ids = {p.id for p in src.passages}
+        wanted |= ids
+        stored_ids = {pid for pid, m in stored.items() if m.get("source_id") == src.spec.id}
+        same = stored_ids == ids and all(
+            stored[pid].get("source_hash") == src.fingerprint for pid in ids
+        )
+        if same:
+            report.unchanged_sources += 1
+            continue
+        report.changed_sources.append(src.spec.id)
+        to_write.extend(src.passages)
+    stale = [pid for pid in stored if pid not in wanted]
+    report.removed_sources = sorted(
+        {stored[pid].get("source_id", "?") for pid in stale} - {s.spec.id for s in prepared}
+    )
+    report.added = sum(1 for p in to_write if p.id not in stored)
+    report.updated = len(to_write) - report.added
+    report.deleted = len(stale)
+    report.passages = len(wanted)
+    return report, to_write, stale
+
+
+def _embed_and_write(
+    store: PassageStore,
+    passages: list[Passage],
+    prepared: list[PreparedSource],
+    settings: Settings,
+    progress: Progress | None,
+) -> int:
+    """Write the passages, reusing stored embeddings; new ones are embedded and written a
+    batch at a time, so that work done before a crash is kept. Returns how many were
+    embedded."""
+    hashes = {src.spec.id: src.fingerprint for src in prepared}
+    reuse = store.embeddings_for([p.id for p in passages])
+    kept = [p for p in passages if p.id in reuse]
+    store.upsert(kept, [reuse[p.id] for p in kept], hashes)
+    fresh = [p for p in passages if p.id not in reuse]
+    if not fresh:
+        return 0
+    embedder = get_embedder(settings.model_path)
+    if progress:
+        progress(0, len(fresh))
+    for i in range(0, len(fresh), WRITE_BATCH):
+        batch = fresh[i : i + WRITE_BATCH]
+        store.upsert(batch, embedder.embed([p.text for p in batch]), hashes)
+        if progress:
+            progress(i + len(batch), len(fresh))
+    return len(fresh)
 
 
 @dataclass

@@ -8,6 +8,7 @@ catches paraphrases that share no words with the passage.
 
 from __future__ import annotations
 
+import copy
 import logging
 import threading
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from debate.errors import QueryError
 from debate.motions import Motion
 from debate.passages import Passage
 from debate.store import PassageStore, open_store
-from debate.text import normalise, tokenize
+from debate.text import clean_input, has_words, normalise, tokenize
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +46,8 @@ class Retrieved:
 
 def clean_query(query: str, max_chars: int) -> tuple[str, bool]:
     """Strip and bound a query; returns (query, truncated). Empty queries are refused."""
-    query = (query or "").strip()
-    if not query:
+    query = clean_input(query or "").strip()
+    if not has_words(query):
         raise QueryError("empty query: type a few words to search the evidence for")
     if len(query) > max_chars:
         cut = query.rfind(" ", 0, max_chars)
@@ -68,6 +69,13 @@ class Retriever:
         corpus = [tokenize(f"{p.title} {p.text}") for p in self.passages]
         self.bm25 = BM25Okapi(corpus) if self.passages else None
         self.embedder = get_embedder(settings.model_path)
+
+    def with_settings(self, settings: Settings) -> Retriever:
+        """This retriever (same index, BM25 and model) searching with other settings:
+        top_k, rrf_k, the weights, per_source_cap and max_message_chars are read per search."""
+        clone = copy.copy(self)
+        clone.settings = settings
+        return clone
 
     def bm25_ranking(self, query: str, n: int) -> list[tuple[str, float]]:
         tokens = tokenize(query)
@@ -162,14 +170,15 @@ _cache_lock = threading.Lock()
 
 
 def get_retriever(motion: Motion, settings: Settings) -> Retriever:
-    """The cached retriever for a motion; rebuilt only after `invalidate(motion.id)`."""
+    """The cached retriever for a motion; rebuilt only after `invalidate(motion.id)`. It
+    searches with the settings given here, not those it was first built with."""
     key = (motion.id, settings.chroma_url, str(settings.chroma_path), settings.model_path)
     with _cache_lock:
         retriever = _cache.get(key)
         if retriever is None or retriever.motion != motion:
             retriever = Retriever(motion, settings)
             _cache[key] = retriever
-        return retriever
+    return retriever if retriever.settings == settings else retriever.with_settings(settings)
 
 
 def invalidate(motion_id: str) -> None:

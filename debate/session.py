@@ -3,6 +3,12 @@
 The bot argues one side (defend or attack the thesis); a coach may switch it at any turn,
 effective from the bot's next speech. Phases: opening, rebuttal, closing, plus question
 (the student asks; the bot answers once, then the debate returns to its phase).
+
+What the student sends decides the kind of turn (`debate.engines.plan.message_kind`): a
+question is answered in the question phase (entered for that turn, then left again); a
+message with no argument ("ok", "hello", "?") gets a short prompt to make one, recorded as
+a turn, with no evidence and no engine call; an argument gets a full speech, which starts
+by saying so when the student argues the bot's own side (`argued_side`).
 """
 
 from __future__ import annotations
@@ -14,11 +20,12 @@ from pathlib import Path
 from uuid import uuid4
 
 from debate import transcript
-from debate.citations import Reply
+from debate.citations import EvidenceList, Reply
 from debate.config import Settings
 from debate.engines import get_engine
 from debate.engines.base import Engine, check_side
-from debate.engines.plan import PHASES, SpeechRequest
+from debate.engines.evidence import load_templates
+from debate.engines.plan import PHASES, SpeechRequest, argued_side, clean_message, message_kind
 from debate.errors import DebateError, QueryError
 from debate.faithfulness import check_reply
 from debate.motions import Motion, load_motion
@@ -97,7 +104,14 @@ class Session:
     def respond(self, student_text: str) -> Reply:
         """The bot's reply to a student message (recorded as two turns)."""
         text, notices = self._prepare(student_text)
-        reply = self.engine.generate(self._request(text))  # one call, no streaming
+        if message_kind(text) in ("empty", "no-argument"):
+            return self._ask_for_argument(text, notices)
+        previous = self._enter_question_phase(text)
+        try:
+            reply = self.engine.generate(self._request(text))  # one call, no streaming
+        except BaseException:
+            self.phase = previous
+            raise
         self._record(text, reply, notices)
         return reply
 
@@ -105,10 +119,39 @@ class Session:
         """Yield the growing reply text; afterwards the Reply is in `self.last_reply`.
         The last text yielded is the final (checked) one, which may differ from the stream."""
         text, notices = self._prepare(student_text)
-        request = self._request(text)
-        reply = yield from self.engine.stream(request)
+        if message_kind(text) in ("empty", "no-argument"):
+            yield self._ask_for_argument(text, notices).text
+            return
+        previous = self._enter_question_phase(text)
+        try:
+            request = self._request(text)
+            reply = yield from self.engine.stream(request)
+        except BaseException:
+            self.phase = previous
+            raise
         self._record(text, reply, notices)
         yield reply.text
+
+    def _enter_question_phase(self, text: str) -> str:
+        """A question is answered in the question phase whatever the phase is: enter it for
+        this turn (`_record` returns to the phase before, as after `set_phase`). Returns
+        the phase to restore if the speech fails."""
+        previous = self.phase
+        if self.phase != "question" and message_kind(text) == "question":
+            self.set_phase("question")
+        return previous
+
+    def _ask_for_argument(self, text: str, notices: list[str]) -> Reply:
+        """The short prompt for a message that makes no argument: no engine call, no
+        evidence, the phase unchanged; both turns are recorded."""
+        t = load_templates(str(self.settings.prompts_dir))
+        student = "defend" if self.bot_side == "attack" else "attack"
+        line = t["no_argument"][len(self.turns) % len(t["no_argument"])].format(
+            student_role=_ROLE[student], student_claim=self.motion.side_label(student).rstrip(".")
+        )
+        reply = Reply(line, EvidenceList(), self.bot_side, self.phase, engine="prompt")
+        self._record(text, reply, notices, advance=False)
+        return reply
 
     def open_round(self) -> Reply:
         """The bot's opening speech when the bot opens the debate."""
@@ -119,11 +162,11 @@ class Session:
         return reply
 
     def _prepare(self, student_text: str) -> tuple[str, list[str]]:
-        text = (student_text or "").strip()
-        if not text:
+        if not (student_text or "").strip():
             raise QueryError(
                 "say something first: make a point, answer my last speech, or ask a question"
             )
+        text = clean_message(student_text)
         notices = []
         limit = self.settings.max_message_chars
         if len(text) > limit:
@@ -150,9 +193,12 @@ class Session:
             history=list(self.turns),
             used_quotes=self.used_quotes(),
             turn_number=sum(t.speaker == "bot" for t in self.turns),
+            student_side=argued_side(text, self.motion, self.settings) if text else "",
         )
 
-    def _record(self, student_text: str | None, reply: Reply, notices: list[str]) -> None:
+    def _record(
+        self, student_text: str | None, reply: Reply, notices: list[str], advance: bool = True
+    ) -> None:
         """Keep the student's message and the reply as turns, with the reply's verdicts
         (checked here when the engine has not checked it: every bot turn carries them)."""
         if not reply.verdicts:
@@ -176,7 +222,7 @@ class Session:
             )
         )
         self.last_reply = reply
-        if self.phase in ("opening", "question"):
+        if advance and self.phase in ("opening", "question"):
             self.next_phase()
         self.save()
 

@@ -8,6 +8,7 @@ default embedding function (which would download a model) is never used.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urlparse
@@ -46,13 +47,34 @@ def _client(chroma_url: str, chroma_path: str):
                 "embedded store"
             ) from exc
         return client
-    return chromadb.PersistentClient(path=chroma_path, settings=chroma_settings)
+    try:
+        return chromadb.PersistentClient(path=chroma_path, settings=chroma_settings)
+    except Exception as exc:
+        raise DebateError(
+            f"the evidence index under {chroma_path} cannot be opened ({type(exc).__name__}: "
+            f"{str(exc)[:120]}); rebuild it with `debate ingest MOTION --rebuild`"
+        ) from exc
 
 
-def make_client(settings: Settings):
-    """The process-wide Chroma client for these settings."""
+def make_client(settings: Settings, repair: bool = False):
+    """The process-wide Chroma client for these settings. With repair, an embedded index
+    that cannot be opened is moved aside (kept, renamed `chroma.damaged-<time>`) and a new
+    empty one is started, for `debate ingest --rebuild`."""
     if not settings.chroma_url:
         settings.chroma_path.mkdir(parents=True, exist_ok=True)
+    try:
+        return _client(settings.chroma_url, str(settings.chroma_path))
+    except DebateError:
+        if not repair or settings.chroma_url:
+            raise
+    aside = settings.chroma_path.with_name(f"chroma.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
+    log.warning("moving the damaged index %s aside to %s", settings.chroma_path, aside)
+    settings.chroma_path.rename(aside)
+    settings.chroma_path.mkdir(parents=True)
+    _client.cache_clear()
+    from chromadb.api.client import SharedSystemClient
+
+    SharedSystemClient.clear_system_cache()  # chromadb keeps one system per path
     return _client(settings.chroma_url, str(settings.chroma_path))
 
 
@@ -63,30 +85,65 @@ class Hit:
 
 
 class PassageStore:
-    """The passages of one motion."""
+    """The passages of one motion, in one Chroma collection, written crash-safely.
 
-    def __init__(self, client, motion_id: str):
+    The collection's metadata says whether it is usable: `complete` is set once a write
+    has finished, `writing` while one is under way. An incremental write only upserts and
+    deletes passages, so if the process dies mid-write the previous passages still answer
+    and the next ingest finishes the job, reusing every embedding already stored. A
+    rebuild (or a new embedding model) writes a staged collection (`<name>--next`) and
+    swaps it in by renaming; a death between the renames is repaired on the next open. A
+    first ingest that never finished is reported as incomplete, never as an empty index.
+    """
+
+    def __init__(self, client, motion_id: str, name: str | None = None):
         self.client = client
         self.motion_id = motion_id
-        self.name = collection_name(motion_id)
+        self.name = name or collection_name(motion_id)
 
-    def _collection(self, create: bool = False, model: str = ""):
-        if create:
-            return self.client.get_or_create_collection(
-                self.name,
-                embedding_function=None,
-                configuration={"hnsw": {"space": "cosine"}},
-                metadata={"motion": self.motion_id, "embedding_model": model or "unknown"},
-            )
+    def _get(self, name: str):
         try:
-            return self.client.get_collection(self.name, embedding_function=None)
+            return self.client.get_collection(name, embedding_function=None)
         except Exception as exc:  # NotFoundError (embedded) or a ValueError/HTTP error (server)
             if "does not exist" in str(exc) or "NotFound" in type(exc).__name__:
+                return None
+            raise _store_error(exc, self.motion_id) from exc
+
+    def _recover(self) -> None:
+        """Put back a collection left half-swapped by a process that died mid-rebuild."""
+        old, staged = self._get(self.name + "--old"), self._get(self.name + "--next")
+        if old is not None:
+            log.warning(
+                "restoring the previous index of %s after an interrupted rebuild", self.motion_id
+            )
+            old.modify(name=self.name)
+        elif staged is not None and (staged.metadata or {}).get("complete"):
+            staged.modify(name=self.name)
+
+    def _collection(self, create: bool = False, model: str = ""):
+        col = self._get(self.name)
+        if col is None and not create:
+            self._recover()
+            col = self._get(self.name)
+        if col is not None:
+            meta = col.metadata or {}
+            if not create and meta.get("complete") is False:
                 raise IndexMissingError(
-                    f"motion '{self.motion_id}' has no index yet; run `debate ingest "
-                    f"{self.motion_id}` (make serve does it for the default motion)"
-                ) from exc
-            raise
+                    f"the index of motion '{self.motion_id}' is incomplete: its first ingest "
+                    f"was interrupted; run `debate ingest {self.motion_id}` to finish it"
+                )
+            return col
+        if not create:
+            raise IndexMissingError(
+                f"motion '{self.motion_id}' has no index yet; run `debate ingest "
+                f"{self.motion_id}` (make serve does it for the default motion)"
+            )
+        return self.client.create_collection(
+            self.name,
+            embedding_function=None,
+            configuration={"hnsw": {"space": "cosine"}},
+            metadata=_meta(self.motion_id, model, complete=False, writing=True),
+        )
 
     def exists(self) -> bool:
         try:
@@ -95,57 +152,125 @@ class PassageStore:
         except IndexMissingError:
             return False
 
+    def status(self) -> str:
+        """'missing', 'incomplete' (first ingest interrupted), 'interrupted' (a later
+        write did not finish: the previous passages answer), or 'ok'."""
+        col = self._get(self.name)
+        if col is None:
+            self._recover()
+            col = self._get(self.name)
+        if col is None:
+            return "missing"
+        meta = col.metadata or {}
+        if meta.get("complete") is False:
+            return "incomplete"
+        return "interrupted" if meta.get("writing") else "ok"
+
     def embedding_model(self) -> str:
-        return (self._collection().metadata or {}).get("embedding_model", "")
+        col = self._get(self.name)
+        return ((col.metadata or {}) if col is not None else {}).get("embedding_model", "")
 
     def count(self) -> int:
         return self._collection().count()
 
     def state(self) -> dict[str, dict]:
-        """{passage id: metadata} for every stored passage (metadata includes source_hash)."""
-        if not self.exists():
+        """{passage id: metadata} of every stored passage (metadata includes source_hash),
+        whatever the state of the collection: what an ingest can reuse."""
+        col = self._get(self.name)
+        if col is None:
+            self._recover()
+            col = self._get(self.name)
+        if col is None:
             return {}
-        got = self._collection().get(include=["metadatas"])
+        got = col.get(include=["metadatas"])
         return dict(zip(got["ids"], got["metadatas"], strict=True))
 
     def embeddings_for(self, ids: list[str]) -> dict[str, list[float]]:
-        if not ids:
+        col = self._get(self.name)
+        if not ids or col is None:
             return {}
-        got = self._collection().get(ids=ids, include=["embeddings"])
+        try:
+            got = col.get(ids=ids, include=["embeddings"])
+        except Exception as exc:
+            # After a process was killed mid-write, Chroma can hold a record whose vector it
+            # cannot find ("Error finding id"). Take what can be read one by one; the rest
+            # is embedded again (and written again, which repairs the record).
+            log.warning("some stored embeddings cannot be read (%s); reading one by one", exc)
+            return {pid: vec for pid in ids if (vec := self._one_embedding(col, pid)) is not None}
         return {
             pid: list(map(float, emb))
             for pid, emb in zip(got["ids"], got["embeddings"], strict=True)
         }
 
-    def write(
-        self,
-        passages: list[Passage],
-        embeddings: list[list[float]],
-        source_hashes: dict,
-        delete_ids: list[str],
-        model: str,
-    ) -> None:
+    @staticmethod
+    def _one_embedding(col, pid: str) -> list[float] | None:
+        try:
+            got = col.get(ids=[pid], include=["embeddings"])
+        except Exception:
+            return None
+        return list(map(float, got["embeddings"][0])) if got["ids"] else None
+
+    # -- writing -------------------------------------------------------------------------
+    def begin(self, model: str) -> None:
+        """Mark a write as under way (creating the collection if needed)."""
         col = self._collection(create=True, model=model)
-        batch = 500
-        for i in range(0, len(passages), batch):
-            chunk = passages[i : i + batch]
+        meta = col.metadata or {}
+        col.modify(
+            metadata=_meta(self.motion_id, model, complete=meta.get("complete", True), writing=True)
+        )
+
+    def upsert(
+        self, passages: list[Passage], embeddings: list[list[float]], source_hashes: dict
+    ) -> None:
+        col = self._collection(create=True)
+        for i in range(0, len(passages), BATCH):
+            chunk = passages[i : i + BATCH]
             col.upsert(
                 ids=[p.id for p in chunk],
                 documents=[p.text for p in chunk],
-                embeddings=embeddings[i : i + batch],
+                embeddings=embeddings[i : i + BATCH],
                 metadatas=[
                     {**p.metadata(), "source_hash": source_hashes[p.source_id]} for p in chunk
                 ],
             )
-        for i in range(0, len(delete_ids), batch):
-            col.delete(ids=delete_ids[i : i + batch])
+
+    def delete(self, ids: list[str]) -> None:
+        col = self._collection(create=True)
+        for i in range(0, len(ids), BATCH):
+            col.delete(ids=ids[i : i + BATCH])
+
+    def finish(self, model: str) -> None:
+        """Mark the write as done: the collection is complete."""
+        self._collection(create=True).modify(
+            metadata=_meta(self.motion_id, model, complete=True, writing=False)
+        )
+
+    def staged(self) -> PassageStore:
+        """The staging collection of a rebuild (see `swap_in`)."""
+        return PassageStore(self.client, self.motion_id, self.name + "--next")
+
+    def swap_in(self, staged: PassageStore) -> None:
+        """Replace this collection by a finished staged one: rename this one aside, rename
+        the staged one into place, drop the old one. `_recover` repairs a death between."""
+        current = self._get(self.name)
+        if current is not None:
+            current.modify(name=self.name + "--old")
+        self.client.get_collection(staged.name, embedding_function=None).modify(name=self.name)
+        if current is not None:
+            self.client.delete_collection(self.name + "--old")
 
     def drop(self) -> None:
-        if self.exists():
-            self.client.delete_collection(self.name)
+        for name in (self.name, self.name + "--next", self.name + "--old"):
+            if self._get(name) is not None:
+                self.client.delete_collection(name)
 
     def all_passages(self) -> list[Passage]:
-        got = self._collection().get(include=["documents", "metadatas"])
+        try:
+            got = self._collection().get(include=["documents", "metadatas"])
+        except DebateError:
+            raise
+        except Exception as exc:
+            raise _store_error(exc, self.motion_id) from exc
         passages = [
             Passage.from_record(pid, doc, meta)
             for pid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
@@ -162,15 +287,21 @@ class PassageStore:
         return [by_id[i] for i in ids if i in by_id]
 
     def query(self, embedding: list[float], k: int) -> list[Hit]:
-        col = self._collection()
-        n = min(k, col.count())
-        if n == 0:
-            return []
-        got = col.query(
-            query_embeddings=[embedding],
-            n_results=n,
-            include=["documents", "metadatas", "distances"],
-        )
+        try:
+            col = self._collection()
+            if k <= 0 or col.count() == 0:
+                return []
+            got = col.query(
+                query_embeddings=[embedding],
+                n_results=k + STALE_MARGIN,
+                include=["documents", "metadatas", "distances"],
+            )
+        except DebateError:
+            raise
+        except Exception as exc:
+            raise _store_error(exc, self.motion_id) from exc
+        # A vector whose record is gone (Chroma after a crash mid-delete) has no document:
+        # skip it rather than fail the search; the next ingest rewrites the index.
         return [
             Hit(Passage.from_record(pid, doc, meta), 1.0 - float(dist))
             for pid, doc, meta, dist in zip(
@@ -180,8 +311,38 @@ class PassageStore:
                 got["distances"][0],
                 strict=True,
             )
-        ]
+            if doc is not None and meta is not None
+        ][:k]
 
 
-def open_store(settings: Settings, motion_id: str) -> PassageStore:
-    return PassageStore(make_client(settings), motion_id)
+BATCH = 500
+# Extra results asked of a query, to stand in for vectors of deleted records that Chroma
+# can still return after a crash (they are dropped).
+STALE_MARGIN = 16
+
+
+def _meta(motion_id: str, model: str, complete: bool, writing: bool) -> dict:
+    return {
+        "motion": motion_id,
+        "embedding_model": model or "unknown",
+        "complete": bool(complete),
+        "writing": bool(writing),
+    }
+
+
+def _store_error(exc: Exception, motion_id: str) -> DebateError:
+    """A Chroma failure as a message that says what to do."""
+    text = f"{type(exc).__name__}: {exc}"
+    if any(w in text.lower() for w in ("connect", "refused", "timed out", "unreachable")):
+        return DebateError(
+            f"the Chroma server stopped answering ({text[:120]}); start it again "
+            "(`chroma run --path DIR --port PORT`) or unset DEBATE_CHROMA_URL"
+        )
+    return DebateError(
+        f"the evidence index looks damaged ({text[:160]}); rebuild it with "
+        f"`debate ingest {motion_id} --rebuild`"
+    )
+
+
+def open_store(settings: Settings, motion_id: str, repair: bool = False) -> PassageStore:
+    return PassageStore(make_client(settings, repair), motion_id)

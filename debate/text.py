@@ -88,6 +88,25 @@ def sentence_at(text: str, offset: int) -> tuple[int, int]:
     return found
 
 
+# ---------------------------------------------------------------- input from people
+_INVISIBLE = re.compile(r"[\u200b-\u200f\u2060-\u2064\ufeff\u00ad]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_input(text: str) -> str:
+    """Text as typed or pasted, made safe to process: lone UTF-16 surrogates (which no
+    encoder accepts) become U+FFFD, control characters and NUL bytes become spaces,
+    invisible characters (zero-width spaces, BOM, soft hyphens) are dropped."""
+    text = _SURROGATE.sub("\ufffd", text)
+    return _CONTROL.sub(" ", _INVISIBLE.sub("", text))
+
+
+def has_words(text: str) -> bool:
+    """Does the text contain at least one letter or digit?"""
+    return any(c.isalnum() for c in text)
+
+
 # ---------------------------------------------------------------- normalisation
 # Every quote mark compares equal (a quote inside a quote may switch between ' and "), every
 # dash is "-", every odd space is " ".

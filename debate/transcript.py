@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from debate import flow
 from debate.citations import CITATION_RE, EvidenceList, expand_numbers
 from debate.faithfulness import Verdict
 from debate.passages import Passage
@@ -100,8 +101,9 @@ def save(session) -> Path | None:
 
 
 def markdown(session) -> str:
-    """Speeches, the bot's sides over time, and a numbered bibliography of every source
-    cited. Each turn's [n] markers are renumbered to the bibliography's numbers."""
+    """Speeches, the bot's sides over time, a numbered bibliography of every source cited,
+    and the flow sheet of the round (`debate.flow`). Each turn's [n] markers are renumbered
+    to the bibliography's numbers."""
     m = session.motion
     sources: dict[tuple, int] = {}
     lines = [f"# {m.title}", "", f"**Motion:** {m.thesis}", ""]
@@ -120,6 +122,13 @@ def markdown(session) -> str:
         lines += ["## Sources", ""]
         for (title, publisher, date, url), n in sorted(sources.items(), key=lambda kv: kv[1]):
             lines.append(f"{n}. {title}. {publisher}, {date}. {url}")
+        lines.append("")
+    if any(t.speaker != "system" for t in session.turns):
+        try:
+            table = flow.build_from_turns(session.turns, m, session.settings).to_markdown()
+            lines += ["## Flow", "", table]
+        except Exception as exc:  # the export must not fail because of the flow sheet
+            log.warning("no flow sheet in the transcript export: %s", exc)
     return "\n".join(lines).rstrip() + "\n"
 
 

@@ -292,6 +292,16 @@ class EvidenceEngine(Engine):
 
         paragraphs: list[str] = []
         opening_lines = [line(t["intro"].get(phase, []))]
+        if request.student_argues_our_side:  # said first, plainly, before any rebuttal
+            student = "defend" if side == "attack" else "attack"
+            opening_lines.insert(
+                0,
+                line(
+                    t["same_side"],
+                    student_role=t["side_role"][student],
+                    student_claim=request.motion.side_label(student).rstrip("."),
+                ),
+            )
         if plan.injection:
             opening_lines.append(line(t["injection"]))
         if plan.point_text:

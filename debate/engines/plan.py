@@ -11,12 +11,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from debate.citations import CITATION_RE, EvidenceList
+from debate.claims import canonical, content_tokens, negation_flip
 from debate.config import Settings
 from debate.embeddings import get_embedder
+from debate.gazetteer import for_motion
 from debate.motions import Contention, Motion
 from debate.passages import Passage
 from debate.retrieval import get_retriever
-from debate.text import sentence_spans
+from debate.text import STOPWORDS, sentence_spans, words
 
 PHASES = ("opening", "rebuttal", "closing", "question")
 
@@ -71,6 +73,87 @@ def student_point(message: str, max_words: int = 30) -> str:
     return candidates[0] if candidates else ""
 
 
+# Invisible characters a paste or a phone keyboard leaves behind; a message of only these
+# (and spaces) says nothing.
+_ZERO_WIDTH = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
+# Words that carry no argument on their own: greetings, acknowledgements, fillers.
+_FILLER = frozenset(
+    """ok okay k kk hello hi hey hallo yes no yeah yep nope sure thanks thank thx fine hmm hm
+    um uh er lol cool great right well go on start begin please agree disagree agreed true
+    false really so and what why how huh sorry wait next continue again good bad nice
+    interesting""".split()
+)
+# Reasons or contrasts: a sentence that restates a contention with one of these answers it
+# rather than argues it.
+_REBUTTAL_MARKERS = frozenset("but however yet although though despite while whereas even".split())
+MESSAGE_KINDS = ("empty", "no-argument", "question", "argument")
+
+
+def clean_message(text: str) -> str:
+    """The message without zero-width characters, stripped."""
+    return _ZERO_WIDTH.sub("", text or "").strip()
+
+
+def message_kind(text: str) -> str:
+    """What a student message is: `empty` (nothing but spaces and invisible characters),
+    `no-argument` (fewer than two words beyond greetings and fillers: "ok", "hello", "?",
+    "I agree"), `question` (every sentence ends with a question mark: "Why does Serbia buy
+    Russian gas?", "Isn't it true that ...?") or `argument`."""
+    text = clean_message(text)
+    if not text:
+        return "empty"
+    content = [w for w in words(text) if w not in _FILLER and w not in STOPWORDS]
+    if len(content) < 2:
+        return "no-argument"
+    spans = sentence_spans(text)
+    if spans and all(text[s:e].rstrip(" \"'”’)").endswith("?") for s, e in spans):
+        return "question"
+    return "argument"
+
+
+# A sentence leans to a side when its nearest contention is that side's and at least this
+# close (cosine of MiniLM embeddings): a near restatement, not a shared topic. Measured on
+# this corpus: restatements score 0.75-0.9, rebuttals of the same topic 0.45-0.7.
+SIDE_RESTATEMENT_MIN = 0.75
+
+
+def argued_side(message: str, motion: Motion, settings: Settings) -> str:
+    """The side the student's message argues: `defend`, `attack`, or "" when it does not
+    clearly take one. Two rules, the first that decides wins:
+
+    1. the thesis itself: a sentence containing every content word of the thesis (names
+       read through the gazetteer, so "Moscow's ally" is "Russian ally") states it, or
+       denies it when its negation differs from the thesis's (`negation_flip`);
+    2. the contentions: sentences that nearly restate a contention (cosine >=
+       SIDE_RESTATEMENT_MIN, nearest of both sides) with no contrast word ("but",
+       "although") vote for that contention's side; the side with more votes wins.
+    Topic alone never decides: a rebuttal is about the other side's topics."""
+    text = clean_message(message)
+    sentences = [text[s:e] for s, e in sentence_spans(text) if not text[s:e].rstrip().endswith("?")]
+    if not sentences:
+        return ""
+    gaz = for_motion(motion.id)
+    thesis = canonical(motion.thesis, gaz)
+    thesis_tokens = content_tokens(thesis)
+    votes = {"defend": 0, "attack": 0}
+    for sentence in sentences:
+        canon = canonical(sentence, gaz)
+        if thesis_tokens and thesis_tokens <= content_tokens(canon):
+            votes["attack" if negation_flip(canon, [thesis]) else "defend"] += 2
+    if votes["defend"] != votes["attack"]:
+        return max(votes, key=votes.get)
+    sides = [(side, c.claim) for side in ("defend", "attack") for c in motion.contentions_for(side)]
+    vectors = embed_cached(sentences + [claim for _, claim in sides], settings)
+    sims = vectors[: len(sentences)] @ vectors[len(sentences) :].T
+    for sentence, row in zip(sentences, sims, strict=True):
+        best = int(row.argmax())
+        if row[best] >= SIDE_RESTATEMENT_MIN and not _REBUTTAL_MARKERS & set(words(sentence)):
+            votes[sides[best][0]] += 1
+    if votes["defend"] == votes["attack"]:
+        return ""
+    return max(votes, key=votes.get)
+
+
 def shorten_point(sentence: str, max_words: int = 30) -> str:
     """Drop a leading hedge ('I think that') and cut long sentences; end with punctuation."""
     sentence = _HEDGE.sub("", sentence.strip())
@@ -95,6 +178,13 @@ class SpeechRequest:
     history: list = field(default_factory=list)  # earlier session.Turn objects
     used_quotes: frozenset[str] = frozenset()  # quote_key() of quotes already used
     turn_number: int = 0  # the bot's speech count so far: varies template choice
+    # The side the student's message argues (`argued_side`), "" when unclear: when it is
+    # the bot's own side, the speech says so first.
+    student_side: str = ""
+
+    @property
+    def student_argues_our_side(self) -> bool:
+        return self.student_side == self.side
 
     def previous_bot_texts(self) -> list[str]:
         return [t.text for t in self.history if getattr(t, "speaker", "") == "bot"]
@@ -108,6 +198,11 @@ class SpeechRequest:
             else:
                 who = "Student" if t.speaker == "student" else f"You ({t.side})"
                 lines.append(f"{who}, {t.phase}: {t.text}")
+        if self.student_argues_our_side:  # the LLM prompts read this note (prompts/system.txt)
+            lines.append(
+                f"(coach) Note: the student's latest message argues YOUR side "
+                f"({self.motion.side_label(self.side)}), not theirs."
+            )
         text = "\n\n".join(lines)
         return text[-max_chars:] if len(text) > max_chars else (text or "(nothing yet)")
 
