@@ -153,3 +153,21 @@ def chroma_server(tmp_path_factory):
     except subprocess.TimeoutExpired:
         proc.kill()
     log.close()
+
+
+@pytest.fixture
+def replay():
+    """Start loopback LLM servers (tests/replay.py: OpenAI and Ollama wire formats);
+    `replay(replies, judge=..., delay=...)` returns a started ReplayServer, closed after the
+    test."""
+    from tests.replay import ReplayServer
+
+    servers: list[ReplayServer] = []
+
+    def start(replies=("",), **options) -> ReplayServer:
+        servers.append(ReplayServer(replies, **options))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.close()

@@ -1,18 +1,17 @@
 """The guard around LLM replies: regenerate once with reasons, then remove or mark, and never
-show a fabricated citation as real. Also the LLM judge, over real HTTP to a loopback server."""
+show a fabricated citation as real. Also the LLM judge, over real HTTP to the loopback replay
+server (tests/replay.py)."""
 
 from __future__ import annotations
 
-import json
-import threading
 from dataclasses import replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from debate.citations import EvidenceList, Reply, cited_numbers
 from debate.faithfulness import FAILING, check_reply
-from debate.guard import NOTHING_LEFT, guard_reply
+from debate.guard import NOTHING_LEFT, check, guard_reply, guard_stream
+from tests.replay import tokens
 from tests.test_faithfulness import AMMO, GAS, SANCTIONS, passage
 
 GOOD = "Serbia has not imposed any sanctions on Russia since February 2022 [2]."
@@ -81,6 +80,7 @@ def test_mark_mode_keeps_failing_sentences_visibly_marked_and_defuses_fake_numbe
     assert "⚠ [unverified: citation evidence 6 is not in the evidence list (1-3)]" in out.text
     assert "[6?]" in out.text
     assert 6 not in cited_numbers(out.text)  # shown, but never as a real citation
+    assert 6 not in cited_numbers(" ".join(out.notices))
 
 
 def test_reply_with_nothing_supported_says_so_instead_of_going_blank(evidence, settings):
@@ -108,50 +108,27 @@ def test_verdicts_describe_the_final_text(evidence, settings):
     assert check_reply(out, settings) == out.verdicts
 
 
-class JudgeServer:
-    """POST /v1/chat/completions on 127.0.0.1, answering every prompt with `answer` in the
-    OpenAI wire format; records the prompts it was sent."""
+def drain(gen) -> tuple[list[str], Reply]:
+    chunks = []
+    while True:
+        try:
+            chunks.append(next(gen))
+        except StopIteration as stop:
+            return chunks, stop.value
 
-    def __init__(self, answer: str):
-        self.prompts: list[str] = []
-        outer = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                outer.prompts.append(body["messages"][-1]["content"])
-                payload = json.dumps(
-                    {
-                        "id": "chatcmpl-1",
-                        "object": "chat.completion",
-                        "created": 0,
-                        "model": body.get("model", "judge"),
-                        "choices": [
-                            {
-                                "index": 0,
-                                "finish_reason": "stop",
-                                "message": {"role": "assistant", "content": answer},
-                            }
-                        ],
-                        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-                    }
-                ).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+def test_stream_releases_only_checked_sentences_and_names_no_fake_citation(evidence, settings):
+    streamed = tokens(f"{GOOD} {FABRICATED} {BAD_NUMBER} {GOOD_2}")  # "[", "6", "]", "."
+    chunks, out = drain(guard_stream(streamed, evidence, settings, engine="llm"))
+    assert chunks[0] == GOOD  # released as soon as it was complete and checked
+    assert all(b.startswith(a) for a, b in zip(chunks, chunks[1:], strict=False))
+    assert chunks[-1] == out.text == f"{GOOD} {GOOD_2}"
+    for chunk in chunks:
+        assert "Poland" not in chunk and "€90" not in chunk
+    assert [v.status for v in out.verdicts] == ["supported", "supported"]
+    # both removals are explained; the fabricated number only as [6?], never as [6]
+    assert len(out.notices) == 2 and "number 90 not in [3]" in out.notices[1]
+    assert "[6?]" in out.notices[0] and 6 not in cited_numbers(" ".join(out.notices))
 
 
 @pytest.mark.parametrize(
@@ -161,17 +138,15 @@ class JudgeServer:
         ("SUPPORTED", "supported"),
     ],
 )
-def test_llm_judge_over_http_can_veto_but_not_rescue(evidence, settings, answer, status):
-    server = JudgeServer(answer)
-    try:
-        judged = replace(
-            settings, llm="openai:judge-model", llm_base_url=server.url, llm_timeout=10.0
-        )
-        verdicts = check_reply(Reply(f"{GOOD_2} {FABRICATED}", evidence), judged)
-    finally:
-        server.close()
+def test_llm_judge_over_http_can_veto_but_not_rescue(evidence, settings, replay, answer, status):
+    server = replay(judge=answer)
+    judged = replace(
+        settings, llm="openai:judge-model", llm_base_url=server.openai_url, llm_timeout=10.0
+    )
+    verdicts = check(Reply(f"{GOOD_2} {FABRICATED}", evidence), judged)
     assert [v.status for v in verdicts] == [status, "fabricated-citation"]
     # only the sentence the cheap layers accepted went to the judge, with its passage
-    assert len(server.prompts) == 1 and "€49.6 million grant" in server.prompts[0]
+    assert server.requests == []
+    assert len(server.judged) == 1 and "€49.6 million grant" in server.judged[0].prompt
     if status == "unsupported":
         assert verdicts[0].reason.startswith("LLM judge: the passage does not say")
