@@ -30,7 +30,7 @@ from debate.errors import DebateError, QueryError
 from debate.faithfulness import check_reply
 from debate.motions import Motion, load_motion
 from debate.retrieval import clean_query
-from debate.text import quote_key, quoted_spans
+from debate.text import clean_input, quote_key, quoted_spans
 from debate.transcript import ROLE as _ROLE
 from debate.transcript import Turn
 
@@ -166,7 +166,7 @@ class Session:
             raise QueryError(
                 "say something first: make a point, answer my last speech, or ask a question"
             )
-        text = clean_message(student_text)
+        text = clean_message(clean_input(student_text or ""))
         notices = []
         limit = self.settings.max_message_chars
         if len(text) > limit:

@@ -333,14 +333,14 @@ def _meta(motion_id: str, model: str, complete: bool, writing: bool) -> dict:
 def _store_error(exc: Exception, motion_id: str) -> DebateError:
     """A Chroma failure as a message that says what to do."""
     text = f"{type(exc).__name__}: {exc}"
+    log.warning("evidence index error for %s: %s", motion_id, text)  # the detail, for operators
     if any(w in text.lower() for w in ("connect", "refused", "timed out", "unreachable")):
         return DebateError(
-            f"the Chroma server stopped answering ({text[:120]}); start it again "
+            "the Chroma server stopped answering; start it again "
             "(`chroma run --path DIR --port PORT`) or unset DEBATE_CHROMA_URL"
         )
     return DebateError(
-        f"the evidence index looks damaged ({text[:160]}); rebuild it with "
-        f"`debate ingest {motion_id} --rebuild`"
+        f"the evidence index looks damaged; rebuild it with `debate ingest {motion_id} --rebuild`"
     )
 
 

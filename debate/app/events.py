@@ -3,20 +3,40 @@
 One `wire_*` function per panel. A callback gets the tab's TabState from gr.State (None
 until the page has loaded) and returns it first; `gr.skip()` leaves a component as it is.
 A DebateError becomes a one-line status message; the debate goes on.
+
+The API: the student's actions (load, send, next_phase, pick_motion) are public; the coach's
+(unlock, switch_side, restart, add_source, create_motion) are callable but undocumented,
+because the page itself calls them, and each one is refused by the server (handlers.
+require_coach) until this tab has unlocked; page plumbing (citation clicks, timer lengths)
+is private. Queue: a turn never waits behind more than TURN_LIMIT others; coach and page
+actions have no limit so they are never stuck behind turns; uploads run one at a time.
 """
 
 from __future__ import annotations
 
+import logging
 from types import SimpleNamespace
 
 import gradio as gr
+from gradio.utils import get_upload_folder
 
 from debate.app import handlers as h
 from debate.app import render
 from debate.app.runtime import Runtime
-from debate.errors import DebateError
+from debate.errors import DebateError, QueryError
 
+log = logging.getLogger(__name__)
 LOADING = DebateError("Still loading; try again in a moment.")
+# Turns run in Gradio's worker threads; the CPU-heavy part (embedding) is short, so several
+# at once keep the queue moving without one slow turn holding the others.
+TURN_LIMIT = 8
+COACH = {"api_visibility": "undocumented", "concurrency_limit": None}
+PLUMBING = {"api_visibility": "private", "concurrency_limit": None}
+
+
+def client_address(request: gr.Request | None) -> str:
+    client = getattr(request, "client", None)
+    return str(getattr(client, "host", "") or "")
 
 
 def wire(demo: gr.Blocks, ui: SimpleNamespace, runtime: Runtime) -> None:
@@ -76,7 +96,7 @@ def wire_load(demo: gr.Blocks, ui: SimpleNamespace, runtime: Runtime) -> None:
             *render_view(st),
         )
 
-    demo.load(on_load, None, outputs)
+    demo.load(on_load, None, outputs, api_name="load", concurrency_limit=None)
 
 
 def wire_chat(ui: SimpleNamespace, runtime: Runtime) -> None:
@@ -85,20 +105,34 @@ def wire_chat(ui: SimpleNamespace, runtime: Runtime) -> None:
 
     def on_send(st, text):
         if st is None:
-            yield (st, text, fail(LOADING), *skips(n))
+            yield (st, text, fail(LOADING), gr.skip(), *skips(n))
             return
         try:
             for messages in h.send(st, text, runtime):
-                yield (st, "", "", messages, *skips(n - 1))
-        except DebateError as exc:
-            yield (st, text, fail(exc), *skips(n))
+                yield (st, "", "", gr.skip(), messages, *skips(n - 1))
+        except QueryError as exc:  # the student's message: say what to do, nothing broke
+            yield (st, text, fail(exc), gr.skip(), *skips(n))
             return
+        except Exception as exc:  # e.g. the Chroma server went away: say so in the status
+            if not isinstance(exc, DebateError):
+                log.exception("a turn failed")
+            runtime.turn_error = h.failure_text(exc)
+            status = render.status_html(*runtime.status())
+            yield (st, text, fail(runtime.turn_error), status, *render_view(st))
+            return
+        runtime.turn_error = ""
         # The reply's notices (truncation, side switch) are shown inside its message.
-        yield (st, "", "", *render_view(st))
+        status = render.status_html(*runtime.status())
+        yield (st, "", "", status, *render_view(st))
 
-    io = {"inputs": [ui.state, ui.msg], "outputs": [ui.state, ui.msg, ui.notice, *ui.view]}
-    ui.msg.submit(on_send, **io)
-    ui.send_btn.click(on_send, **io)
+    io = {
+        "inputs": [ui.state, ui.msg],
+        "outputs": [ui.state, ui.msg, ui.notice, ui.status, *ui.view],
+        "concurrency_limit": TURN_LIMIT,
+        "concurrency_id": "turn",
+    }
+    ui.msg.submit(on_send, **io, api_name="send")
+    ui.send_btn.click(on_send, **io, api_visibility="private")
 
 
 def wire_round(ui: SimpleNamespace, runtime: Runtime) -> None:
@@ -111,7 +145,13 @@ def wire_round(ui: SimpleNamespace, runtime: Runtime) -> None:
         h.next_phase(st)
         return (st, *render_view(st))
 
-    ui.next_btn.click(on_next_phase, [ui.state], [ui.state, *ui.view])
+    ui.next_btn.click(
+        on_next_phase,
+        [ui.state],
+        [ui.state, *ui.view],
+        api_name="next_phase",
+        concurrency_limit=None,
+    )
 
     def on_minutes(st, *values):
         if st is None:
@@ -120,7 +160,7 @@ def wire_round(ui: SimpleNamespace, runtime: Runtime) -> None:
         return h.timer_html(st)
 
     for box in ui.minutes:
-        box.change(on_minutes, [ui.state, *ui.minutes], [ui.timer])
+        box.change(on_minutes, [ui.state, *ui.minutes], [ui.timer], **PLUMBING)
 
     def on_motion(st, motion_id):
         if st is None or not motion_id or motion_id == st.session.motion.id:
@@ -132,7 +172,7 @@ def wire_round(ui: SimpleNamespace, runtime: Runtime) -> None:
         return (st, "", gr.skip(), *render_view(st))
 
     outputs = [ui.state, ui.notice, ui.motion_pick, *ui.view]
-    ui.motion_pick.input(on_motion, [ui.state, ui.motion_pick], outputs)
+    ui.motion_pick.input(on_motion, [ui.state, ui.motion_pick], outputs, api_name="pick_motion")
 
 
 def wire_evidence(ui: SimpleNamespace) -> None:
@@ -144,17 +184,17 @@ def wire_evidence(ui: SimpleNamespace) -> None:
         h.select_citation(st, target)
         return h.evidence_html(st)
 
-    ui.cite_go.click(on_cite, [ui.state, ui.cite_target], [ui.evidence])
+    ui.cite_go.click(on_cite, [ui.state, ui.cite_target], [ui.evidence], **PLUMBING)
 
 
 def wire_coach(ui: SimpleNamespace, runtime: Runtime) -> None:
     """Unlock with the coach password; switch the bot's side; restart the round."""
     n = len(ui.view)
 
-    def on_unlock(st, password):
+    def on_unlock(st, password, request: gr.Request):
         if st is None:
             return st, fail(LOADING), gr.skip(), "", gr.skip(), gr.skip()
-        ok, text = h.unlock_coach(st, runtime, password)
+        ok, text = h.unlock_coach(st, runtime, password, client_address(request))
         note = render.coach_note(runtime.coach_locked(), unlocked=True) if ok else gr.skip()
         status = render.status_html(text, "ok" if ok else "error")
         return st, status, gr.update(visible=ok), "", gr.update(visible=not ok), note
@@ -163,8 +203,8 @@ def wire_coach(ui: SimpleNamespace, runtime: Runtime) -> None:
         "inputs": [ui.state, ui.password],
         "outputs": [ui.state, ui.coach_status, ui.controls, ui.password, ui.pw_row, ui.coach_note],
     }
-    ui.unlock_btn.click(on_unlock, **unlock_io)
-    ui.password.submit(on_unlock, **unlock_io)
+    ui.unlock_btn.click(on_unlock, **unlock_io, api_name="unlock", **COACH)
+    ui.password.submit(on_unlock, **unlock_io, api_visibility="private", concurrency_limit=None)
 
     def on_switch(st):
         if st is None:
@@ -185,8 +225,10 @@ def wire_coach(ui: SimpleNamespace, runtime: Runtime) -> None:
         return (st, render.status_html("New round started."), *render_view(st))
 
     outputs = [ui.state, ui.coach_status, *ui.view]
-    ui.switch_btn.click(on_switch, [ui.state], outputs)
-    ui.restart_btn.click(on_restart, [ui.state, ui.opener, ui.engine], outputs)
+    ui.switch_btn.click(on_switch, [ui.state], outputs, api_name="switch_side", **COACH)
+    ui.restart_btn.click(
+        on_restart, [ui.state, ui.opener, ui.engine], outputs, api_name="restart", **COACH
+    )
 
 
 def wire_sources(ui: SimpleNamespace, runtime: Runtime) -> None:
@@ -197,7 +239,7 @@ def wire_sources(ui: SimpleNamespace, runtime: Runtime) -> None:
         st, motion_id, path, title, publisher, author, date, stance, url, progress=gr.Progress()
     ):
         if st is None:
-            return (st, fail(LOADING), *skips(n))
+            return (st, fail(LOADING), gr.skip(), *skips(n))
         form = {"title": title, "publisher": publisher, "author": author, "date": date}
         form.update(stance=stance, url=url)
 
@@ -207,13 +249,25 @@ def wire_sources(ui: SimpleNamespace, runtime: Runtime) -> None:
         try:
             progress(0.0, desc="Checking the file")
             text = h.add_source(st, runtime, motion_id, path, form, progress=report)
-        except DebateError as exc:
-            return (st, fail(exc), *skips(n))
-        return (st, render.status_html(text), *render_view(st))
+        except DebateError as exc:  # the file is gone from the cache: clear the field too
+            return (st, fail(exc), None, *skips(n))
+        except Exception as exc:
+            log.exception("adding a source failed")
+            return (st, fail(h.failure_text(exc)), None, *skips(n))
+        finally:
+            # Accepted files were copied into the pack; refused ones must not linger.
+            h.discard_upload(path, get_upload_folder())
+        return (st, render.status_html(text), None, *render_view(st))
 
     fields = [ui.s_title, ui.s_pub, ui.s_author, ui.s_date, ui.s_stance, ui.s_url]
     ui.add_btn.click(
-        on_add, [ui.state, ui.src_motion, ui.src_file, *fields], [ui.state, ui.src_status, *ui.view]
+        on_add,
+        [ui.state, ui.src_motion, ui.src_file, *fields],
+        [ui.state, ui.src_status, ui.src_file, *ui.view],
+        api_name="add_source",
+        api_visibility="undocumented",
+        concurrency_limit=1,  # one upload at a time: two coaches never edit a pack at once
+        concurrency_id="upload",
     )
 
 
@@ -241,5 +295,11 @@ def wire_new_motion(ui: SimpleNamespace, runtime: Runtime) -> None:
 
     inputs = [ui.state, ui.m_title, ui.m_thesis, ui.m_def, ui.m_att]
     ui.create_btn.click(
-        on_create, inputs, [ui.state, ui.motion_status, ui.motion_pick, ui.src_motion]
+        on_create,
+        inputs,
+        [ui.state, ui.motion_status, ui.motion_pick, ui.src_motion],
+        api_name="create_motion",
+        api_visibility="undocumented",
+        concurrency_limit=1,
+        concurrency_id="upload",
     )

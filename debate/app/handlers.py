@@ -8,7 +8,7 @@ gr.State and never shared between tabs.
 
 from __future__ import annotations
 
-import hmac
+import math
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -20,9 +20,12 @@ from debate import ingest, motions, transcript
 from debate.app import render
 from debate.app.runtime import OFFLINE, Runtime
 from debate.errors import DebateError, QueryError, SourceError
-from debate.motions import SIDES, Motion
+from debate.loaders import load_source
+from debate.motions import SIDES, Motion, bare_name, check_file
+from debate.passages import chunk_spans
 from debate.retrieval import get_retriever
 from debate.session import PHASES, Session
+from debate.text import clean_input
 
 DEFAULT_PHASE_SECONDS = {"opening": 240, "rebuttal": 180, "closing": 120, "question": 60}
 
@@ -129,7 +132,12 @@ def focus_last_bot_turn(state: TabState) -> None:
 def send(state: TabState, text: str, runtime: Runtime | None = None) -> Iterator[list[dict]]:
     """Stream the bot's reply: yields the chat after each chunk, then the final chat.
     Raises QueryError (friendly message) for an empty message before anything changes."""
-    if not (text or "").strip():
+    if not isinstance(text, str):
+        raise QueryError("A message must be text.")
+    # Pasted text may hold lone surrogates, NUL and control characters: make it safe to
+    # embed, store as JSON and send back to the browser before anything else reads it.
+    text = clean_input(text)
+    if not text.strip():
         raise QueryError("Type your argument first: the message is empty.")
     if runtime is not None:
         # A coach may have added a source in another tab: debate the pack as it is now.
@@ -141,6 +149,17 @@ def send(state: TabState, text: str, runtime: Runtime | None = None) -> Iterator
         yield [*base, student, {"role": "assistant", "content": render.streaming_html(chunk)}]
     focus_last_bot_turn(state)
     yield chat_messages(state)
+
+
+def failure_text(exc: BaseException) -> str:
+    """One line for the page about a failure: a DebateError says what to do as it is;
+    anything else is named without its raw text (which may hold paths or errno noise)."""
+    if isinstance(exc, DebateError):
+        return str(exc)
+    return (
+        f"something went wrong on the server ({type(exc).__name__}); the debate is kept: "
+        "try again, and tell whoever runs this server if it keeps happening"
+    )
 
 
 def evidence_html(state: TabState) -> str:
@@ -190,14 +209,24 @@ def set_phase_minutes(state: TabState, minutes: dict) -> None:
 # ---------------------------------------------------------------- coach
 
 
-def unlock_coach(state: TabState, runtime: Runtime, password: str) -> tuple[bool, str]:
+def unlock_coach(
+    state: TabState, runtime: Runtime, password: str, client: str = ""
+) -> tuple[bool, str]:
+    """Check the coach password for this tab; failures are rate-limited per tab and per
+    client address (debate.app.access). The password itself is never returned or kept."""
     if not runtime.coach_locked():
         state.coach_ok = True
         return True, "Coach controls are open (single-user mode)."
-    if hmac.compare_digest((password or "").encode(), runtime.settings.coach_password.encode()):
-        state.coach_ok = True
+    keys = [f"tab:{state.tab_id}", f"client:{client or 'unknown'}"]
+    ok, wait = runtime.unlock_guard.attempt(password if isinstance(password, str) else "", keys)
+    state.coach_ok = ok
+    if ok:
         return True, "Coach controls unlocked."
-    state.coach_ok = False
+    if wait > 0:
+        return False, (
+            f"Too many wrong coach passwords: try again in {math.ceil(wait)} s "
+            "(coach controls stay locked)."
+        )
     return False, "Wrong coach password: coach controls stay locked."
 
 
@@ -228,6 +257,8 @@ def restart(
 ) -> TabState:
     """A new round in the same tab (coach choices, timer lengths and tab id kept unless
     given)."""
+    if motion_id is not None:
+        known_motion(runtime, motion_id)
     fresh = new_tab(
         runtime,
         motion_id or state.session.motion.id,
@@ -273,6 +304,45 @@ def motion_choices(runtime: Runtime) -> list[tuple[str, str]]:
     return [(f"{m.title}: {m.thesis}", m.id) for m in runtime.motions()]
 
 
+# An upload may make at most this many passages: at about 25 passages a second on two
+# cores that is about a minute of embedding, so one upload cannot hold the server for long.
+UPLOAD_MAX_PASSAGES = 1500
+
+
+def known_motion(runtime: Runtime, motion_id: object) -> str:
+    """A motion id the page offers; anything else from a client (a path, `../x`) is refused."""
+    if not isinstance(motion_id, str) or motion_id not in {m.id for m in runtime.motions()}:
+        shown = str(motion_id)[:60]
+        raise DebateError(f"no motion {shown!r} here: choose one from the motion list")
+    return motion_id
+
+
+def _count_passages(upload: Path, name: str, settings) -> int:
+    """Passages the file would make, counted before anything is copied or embedded."""
+    try:
+        loaded = load_source(upload)
+    except SourceError as exc:  # name the user's file, not the server's temp path
+        raise SourceError(str(exc).replace(str(upload), name)) from exc
+    return len(chunk_spans(loaded.text, settings.chunk_max_chars, settings.chunk_min_chars))
+
+
+def discard_upload(upload: object, cache_dir: str) -> None:
+    """Remove an uploaded file from the web framework's upload cache `cache_dir` (accepted
+    files were copied into the pack, refused ones must not linger); never touches a file
+    outside that cache."""
+    if not isinstance(upload, str) or not upload or not cache_dir:
+        return
+    cache = Path(cache_dir).resolve()
+    path = Path(upload).resolve()
+    if path.is_relative_to(cache) and path != cache:
+        path.unlink(missing_ok=True)
+        if path.parent != cache:
+            try:
+                path.parent.rmdir()  # Gradio keeps each upload in a folder of its own
+            except OSError:
+                pass
+
+
 def add_source(
     state: TabState,
     runtime: Runtime,
@@ -282,14 +352,25 @@ def add_source(
     progress: Callable[[int, int], None] | None = None,
 ) -> str:
     """Coach uploads a source into a motion (debate.ingest.add_source, as `debate
-    add-source` does); returns a status line."""
+    add-source` does); returns a status line. Refused before anything is written when the
+    motion is not one of the page's, or the file would make more than UPLOAD_MAX_PASSAGES
+    passages."""
     require_coach(state, runtime)
-    if not upload:
+    if not upload or not isinstance(upload, str):
         raise SourceError("Choose a file to upload first (.pdf, .html, .md or .txt).")
-    form = dict(form)
-    name = form.pop("filename", None) or Path(upload).name
+    motion = runtime.motion(known_motion(runtime, motion_id))
+    form = {k: (clean_input(v) if isinstance(v, str) else v) for k, v in dict(form).items()}
+    name = bare_name(form.pop("filename", None) or Path(upload).name)
+    check_file(Path(upload), name, runtime.settings.upload_max_mb)
+    count = _count_passages(Path(upload), name, runtime.settings)
+    if count > UPLOAD_MAX_PASSAGES:
+        raise SourceError(
+            f"{name}: would make {count:,} passages, over the upload limit of "
+            f"{UPLOAD_MAX_PASSAGES:,} passages per file (about a minute of embedding); "
+            "split the file or keep only the part you need"
+        )
     added = ingest.add_source(
-        runtime.motion(motion_id), upload, runtime.settings, name=name, meta=form, progress=progress
+        motion, upload, runtime.settings, name=name, meta=form, progress=progress
     )
     runtime.put_motion(added.motion)
     if state.session.motion.id == added.motion.id:

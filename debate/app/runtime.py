@@ -4,8 +4,10 @@ the default motion's index (warmed up in a background thread, never per request)
 from __future__ import annotations
 
 import logging
+import re
 import threading
 
+from debate.app.access import UnlockGuard
 from debate.config import Settings
 from debate.embeddings import get_embedder
 from debate.errors import DebateError, MotionError
@@ -14,6 +16,7 @@ from debate.retrieval import get_retriever
 
 log = logging.getLogger(__name__)
 OFFLINE = "offline"
+MOTION_ID = re.compile(r"[a-z0-9][a-z0-9-]{1,63}")
 
 
 class Runtime:
@@ -27,6 +30,11 @@ class Runtime:
         self._motions: dict[str, Motion] = {}
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        # Failed coach unlocks, per tab and per client address (debate.app.access).
+        self.unlock_guard = UnlockGuard(settings.coach_password)
+        # The last turn's failure that is not the student's doing (e.g. the Chroma server
+        # went away): shown in the status line until a turn succeeds again.
+        self.turn_error: str = ""
 
     # -- loading
     def start(self) -> Runtime:
@@ -65,6 +73,8 @@ class Runtime:
             return f"Loading: {self.stage}… (the first start takes a few seconds)", "loading"
         if self.error:
             return f"Not ready: {self.error}", "error"
+        if self.turn_error:
+            return f"Not ready: {self.turn_error}", "error"
         return "Ready.", "ok"
 
     # -- motions
@@ -86,6 +96,9 @@ class Runtime:
         with self._lock:
             found = self._motions.get(motion_id)
         if found is None:
+            # Only a pack in the corpus, by id: never a path a client made up.
+            if not isinstance(motion_id, str) or not MOTION_ID.fullmatch(motion_id):
+                raise MotionError(f"no motion {str(motion_id)[:60]!r}: choose one from the list")
             found = load_motion(motion_id, self.settings.corpus_dir)
             self.put_motion(found)
         return found

@@ -41,7 +41,15 @@ RESERVE_POINTS = 2
 _INSTRUCTION_RE = re.compile(
     r"\b(ignore|disregard|forget|override)\b.{0,40}\b(instruction|prompt|rule|side|above|previous)"
     r"|\b(system prompt|you are now|from now on you|act as|pretend to be|new instructions)\b"
-    r"|\bcite\s*\[\s*\d+\s*\]|\b(switch|change|drop|abandon)\b.{0,20}\bsides?\b",
+    r"|\bcite\s*\[\s*\d+\s*\]|\b(switch|change|drop|abandon)\b.{0,20}\bsides?\b"
+    r"|\b(respond only with|reply only with|say only|your new rule|you are (now )?dan)\b"
+    # the same orders in other languages students write in
+    r"|\b(ignoriere|vergiss|missachte)\b.{0,40}(anweisung|regel|vorherig)"
+    r"|\b(ignorez|oubliez)\b.{0,40}(instruction|consigne|règle|précédent)"
+    r"|\b(ignora|olvida)\b.{0,40}(instrucci|regla|anterior)"
+    r"|(игнорируй|забудь|игнорировать).{0,40}(инструкц|правил|предыдущ)"
+    r"|(忽略|无视|忘记).{0,10}(指令|指示|规则|之前)"
+    r"|\b(zaboravi|ignoriši|ignoriraj)\b.{0,40}(uputstv|uput|pravil|prethodn)",
     re.IGNORECASE | re.DOTALL,
 )
 _HEDGE = re.compile(
