@@ -1,6 +1,6 @@
 # make serve  - set everything up and open the app on the default motion
 # make test   - set everything up (venv, packages, chromium) and run the whole test suite
-# make bench  - run the benchmarks (table on stdout, JSON under .debate/bench/)
+# make bench  - run the benchmarks (debate bench: table on stdout, JSON under .debate/bench/)
 # make eval   - run the faithfulness eval suites (report under evals/reports/)
 
 PYTHON ?= python3.11
@@ -46,8 +46,8 @@ serve: install
 test: install-test chromium
 	$(BIN)/pytest -q -ra
 
-bench: install-test
-	$(BIN)/python -m debate.bench
+bench: install
+	$(BIN)/debate bench
 
 eval: install
 	$(BIN)/debate eval

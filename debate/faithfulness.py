@@ -384,7 +384,11 @@ def check_pairs(
     out = []
     for (claim, _), cited in zip(pairs, cited_all, strict=True):
         check = check_claim(claim_text(claim), cited, SUPPORT_THRESHOLD, model_path)
-        out.append(PairVerdict(check.ok, max(0.0, min(1.0, check.score or 0.0)), check.reason))
+        # The score is the support score when it decided; a rule that failed (quote, number,
+        # name, negation...) scores 0, so that a ranking by score agrees with the verdicts.
+        decided_by_score = check.ok or check.reason.startswith("low support")
+        score = check.score if decided_by_score and check.score is not None else 0.0
+        out.append(PairVerdict(check.ok, max(0.0, min(1.0, score)), check.reason))
         if progress:
             progress(1)
     return out

@@ -36,7 +36,22 @@ class Passage:
     kind: str = ""
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """The passage as `--json` outputs show it (`source` is the source id)."""
+        return {
+            "id": self.id,
+            "source": self.source_id,
+            "title": self.title,
+            "author": self.author,
+            "publisher": self.publisher,
+            "date": self.date,
+            "url": self.url,
+            "stance": self.stance,
+            "paragraph": self.paragraph,
+            "page": self.page,
+            "start": self.start,
+            "end": self.end,
+            "text": self.text,
+        }
 
     def metadata(self) -> dict:
         """Flat metadata for Chroma (scalars only); the text travels as the document."""

@@ -36,11 +36,11 @@ class Retrieved:
 
     def to_dict(self) -> dict:
         return {
+            **self.passage.to_dict(),
             "score": round(self.score, 5),
             "bm25_rank": self.bm25_rank,
             "dense_rank": self.dense_rank,
             "similarity": None if self.similarity is None else round(self.similarity, 4),
-            "passage": self.passage.to_dict(),
         }
 
 
@@ -85,8 +85,18 @@ class Retriever:
         order = sorted(range(len(scores)), key=lambda i: -scores[i])
         return [(self.passages[i].id, float(scores[i])) for i in order[:n] if scores[i] > 0]
 
+    def dense_query(self, query: str, side: str | None) -> str:
+        """What the dense ranking embeds: the query, plus the side's claim when given."""
+        return f"{query}\n{self.motion.side_label(side)}" if side else query
+
+    def warm(self, queries: list[str], side: str | None = None) -> None:
+        """Embed the dense forms of several queries in one batch (a debate turn searches
+        for each contention it argues: one model call instead of five)."""
+        self.embedder.embed_cached([self.dense_query(q, side) for q in queries])
+
     def dense_ranking(self, query: str, n: int) -> list[tuple[str, float]]:
-        hits = self.store.query(self.embedder.embed_query(query), n)
+        # cached: contentions come back turn after turn
+        hits = self.store.query(self.embedder.embed_cached([query])[0], n)
         return [(h.passage.id, h.score) for h in hits]
 
     def search(
@@ -105,9 +115,7 @@ class Retriever:
         k = k or self.settings.top_k
         cap = self.settings.per_source_cap if per_source_cap is None else per_source_cap
         pool = max(4 * k, 30)
-        dense_query = query
-        if side:
-            dense_query = f"{query}\n{self.motion.side_label(side)}"
+        dense_query = self.dense_query(query, side)
         bm25 = self.bm25_ranking(query, pool) if mode in ("hybrid", "bm25") else []
         dense = self.dense_ranking(dense_query, pool) if mode in ("hybrid", "dense") else []
 

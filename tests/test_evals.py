@@ -19,6 +19,7 @@ from debate.evaluation import (
     report_markdown,
     run_calibration,
     run_debate,
+    run_independent_replies,
     run_llm_replies,
     write_report,
 )
@@ -42,6 +43,31 @@ def debate(default_settings, thresholds):
 @pytest.fixture(scope="session")
 def llm_replies(default_settings, thresholds):
     return apply_thresholds(run_llm_replies(default_settings), thresholds)
+
+
+@pytest.fixture(scope="session")
+def independent(default_settings, thresholds):
+    return apply_thresholds(run_independent_replies(default_settings), thresholds)
+
+
+def test_independently_written_replies_hold_their_floors(independent):
+    """Beyond-lexical unfaithful sentences caught and faithful ones kept, at least at the
+    level measured when the set was written (regression floors, not the goal)."""
+    assert independent.checks and independent.passed, failed(independent)
+
+
+def test_an_eval_run_saves_no_transcript_in_the_users_data_directory(default_settings, tmp_path):
+    evals = tmp_path / "evals"
+    evals.mkdir()
+    (evals / "debate_cases.yaml").write_text(
+        "motion: serbia-russia\ncases:\n  - {id: one, side: attack, phase: rebuttal, "
+        "kind: normal, message: Serbia buys most of its gas from Russia.}\n",
+        encoding="utf-8",
+    )
+    before = sorted(default_settings.transcripts_dir.rglob("*.json"))
+    result = run_debate(replace(default_settings, evals_dir=evals))
+    assert result.metrics  # the case ran
+    assert sorted(default_settings.transcripts_dir.rglob("*.json")) == before
 
 
 def failed(result) -> str:

@@ -43,6 +43,13 @@ _INSTRUCTION_RE = re.compile(
     r"|\b(system prompt|you are now|from now on you|act as|pretend to be|new instructions)\b"
     r"|\bcite\s*\[\s*\d+\s*\]|\b(switch|change|drop|abandon)\b.{0,20}\bsides?\b"
     r"|\b(respond only with|reply only with|say only|your new rule|you are (now )?dan)\b"
+    r"|\b(defend|argue|take|support)\b.{0,12}\bthe (other|opposite) side\b"
+    r"|\brepeat\b.{0,30}\b(above|earlier|system|instructions?|prompt)\b"
+    r"|\b(disregard|ignore)\b.{0,20}\b(evidence|sources?|citations?)\b"
+    r"|^\W*override\b|\b(invent|make up|fabricate)\b.{0,30}\b(statistics?|figures?|numbers?|sources?|quotes?)\b"
+    r"|\bmark (it|them) (as )?verified\b|\bthe thesis is now\b"
+    r"|\b(the bot|the assistant|the ai|you)\s+(must|should|has to|have to|needs? to|will)\s+"
+    r"(concede|admit|lose|stop|repeat|reveal|obey)\b"
     # the same orders in other languages students write in
     r"|\b(ignoriere|vergiss|missachte)\b.{0,40}(anweisung|regel|vorherig)"
     r"|\b(ignorez|oubliez)\b.{0,40}(instruction|consigne|règle|précédent)"
@@ -277,7 +284,9 @@ def plan_turn(request: SpeechRequest) -> TurnPlan:
 
     # Two reserve contentions: the offline engine falls back on them when a chosen one has
     # no fresh, relevant quotation left.
-    for contention, score in ranked[: how_many + RESERVE_POINTS]:
+    chosen = ranked[: how_many + RESERVE_POINTS]
+    retriever.warm([c.claim for c, _ in chosen] + ([point] if point else []), request.side)
+    for contention, score in chosen:
         hits = retriever.search(
             contention.claim, k=PASSAGES_PER_POINT, side=request.side, per_source_cap=1
         )
