@@ -311,7 +311,13 @@ def is_factual(claim: str) -> bool:
     low = claim.lower()
     if any(re.search(rf"\b{m}\b", low) for m in MONTHS) or any(c in claim for c in "€$£"):
         return True
-    return bool(entities_in(claim)) and bool(_REPORTING.search(claim))
+    return bool(entities_in(claim)) and any(
+        not _MODAL_BEFORE.search(claim[: m.start()]) for m in _REPORTING.finditer(claim)
+    )
+
+
+# "can be met", "will be held", "to be signed": a possibility or a plan, not a report.
+_MODAL_BEFORE = re.compile(r"\b(be|been|being|to)\s+$", re.I)
 
 
 # Words that say the opposite of each other in this domain's prose (votes, deals, polls,

@@ -254,93 +254,123 @@ def _failing(verdicts: list) -> list:
     return [v for v in verdicts if v.status in FAILING]
 
 
+def debate_case_files(settings: Settings) -> list[Path]:
+    """evals/debate_cases.yaml (the default motion) and debate_cases_<motion>.yaml (others)."""
+    return sorted(settings.evals_dir.glob("debate_cases*.yaml"))
+
+
 def run_debate(settings: Settings) -> SuiteResult:
-    """Every case of evals/debate_cases.yaml through a fresh Session; each bot reply is
-    scored with the checker. With settings.llm set, the LLM engine (and its guard) answers."""
-    from debate.faithfulness import badge, check_reply
-    from debate.ingest import ingest_motion
+    """Every case of every debate-cases file (one per motion) through a fresh Session; each
+    bot reply is scored with the checker. With settings.llm set, the LLM engine (and its
+    guard) answers."""
     from debate.metrics import summarise
-    from debate.motions import load_motion
-    from debate.retrieval import invalidate
-    from debate.session import Session
 
-    data = yaml.safe_load((settings.evals_dir / "debate_cases.yaml").read_text(encoding="utf-8"))
-    motion = load_motion(data["motion"], settings.corpus_dir)
-    if ingest_motion(motion, settings).wrote_anything:
-        invalidate(motion.id)
-    # Every passage sentence of the motion in one sorted batch: cheaper than turn by turn.
-    from debate.retrieval import get_retriever
-
-    warm([], get_retriever(motion, settings).passages, settings.model_path)
+    files = debate_case_files(settings)
+    if not files:
+        raise EvalError(f"no debate_cases*.yaml in {settings.evals_dir}")
     all_verdicts: list = []
-    table, failures, passed = [], [], 0
-    for case in data["cases"]:
-        session = Session(
-            motion,
-            settings,
-            bot_side=case["side"],
-            opener="bot" if case["kind"] == "bot-opens" else "student",
-        )
-        session.autosave = False  # an eval run must not fill the user's transcripts folder
-        replies = []
-        for phase, message in case.get("history", []):
-            session.set_phase(phase)
-            replies.append(session.respond(message))
-        session.set_phase(case["phase"])
-        if case["kind"] == "bot-opens":
-            replies.append(session.open_round())
-        else:
-            replies.append(session.respond(case["message"]))
-        problems, case_verdicts = [], []
-        for reply in replies:
-            verdicts = check_reply(reply, settings)
-            case_verdicts.extend(verdicts)
-            problems += [
-                f"{v.status}: {v.reason} | {v.sentence.strip()[:160]}" for v in _failing(verdicts)
-            ]
-        final = replies[-1]
-        expect = case.get("expect") or {}
-        want_side = expect.get("side", case["side"])
-        if final.side != want_side:
-            problems.append(f"replied for {final.side}, expected {want_side}")
-        for text in expect.get("never", []):
-            if text.lower() in final.text.lower():
-                problems.append(f"reply contains {text!r}")
-        for text in expect.get("not_claimed", []):
-            # Restating the student's words is fine; asserting them with a citation is not.
-            claimed = [v for v in case_verdicts if v.citations or v.status != "not-factual"]
-            if any(text.lower() in v.sentence.lower() for v in claimed):
-                problems.append(f"reply claims {text!r}")
-        if not any(v.citations for v in case_verdicts):
-            problems.append("no citation at all")
-        all_verdicts.extend(case_verdicts)
-        passed += not problems
-        summary = summarise(case_verdicts)
-        table.append(
-            {
-                "case": case["id"],
-                "kind": case["kind"],
-                "side": case["side"],
-                "phase": case["phase"],
-                "badge": badge(case_verdicts),
-                "precision": summary["citation_precision"],
-                "recall": summary["citation_recall"],
-                "ok": not problems,
-            }
-        )
-        failures += [f"{case['id']}: {p}" for p in problems]
+    table, failures, notes, cases = [], [], [], 0
+    for path in files:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        motion = _ready_motion(data["motion"], settings)
+        for case in data["cases"]:
+            row, verdicts, problems = _run_case(case, motion, settings)
+            table.append({"motion": motion.id, **row})
+            all_verdicts.extend(verdicts)
+            failures += [f"{case['id']}: {p}" for p in problems]
+        cases += len(data["cases"])
+        notes.append(f"{len(data['cases'])} cases on motion {motion.id} ({path.name})")
     metrics = summarise(all_verdicts)
-    metrics["case_pass_rate"] = passed / len(data["cases"])
-    metrics["cases"] = float(len(data["cases"]))
+    metrics["case_pass_rate"] = sum(row["ok"] for row in table) / cases
+    metrics["cases"] = float(cases)
     metrics["citations"] = float(sum(len(v.citations) for v in all_verdicts))
     engine = f"LLM engine ({settings.llm})" if settings.llm else "offline evidence engine"
+    notes.append(f"{cases} cases in all, {engine}")
     return SuiteResult(
         "debate-llm" if settings.llm else "debate",
         metrics,
         table=table,
         failures=failures,
-        notes=[f"{len(data['cases'])} cases, {engine}, motion {motion.id}"],
+        notes=notes,
     )
+
+
+def _ready_motion(motion_id: str, settings: Settings):
+    """The motion, its index brought up to date, its passage sentences embedded in one
+    sorted batch (cheaper than turn by turn)."""
+    from debate.ingest import ingest_motion
+    from debate.motions import load_motion
+    from debate.retrieval import get_retriever, invalidate
+
+    motion = load_motion(motion_id, settings.corpus_dir)
+    if ingest_motion(motion, settings).wrote_anything:
+        invalidate(motion.id)
+    warm([], get_retriever(motion, settings).passages, settings.model_path)
+    return motion
+
+
+def _run_case(case: dict, motion, settings: Settings) -> tuple[dict, list, list[str]]:
+    """One scripted debate: (table row, verdicts of every reply, problems found)."""
+    from debate.faithfulness import badge, check_reply
+    from debate.metrics import summarise
+    from debate.session import Session
+
+    session = Session(
+        motion,
+        settings,
+        bot_side=case["side"],
+        opener="bot" if case["kind"] == "bot-opens" else "student",
+    )
+    session.autosave = False  # an eval run must not fill the user's transcripts folder
+    replies = []
+    for phase, message in case.get("history", []):
+        session.set_phase(phase)
+        replies.append(session.respond(message))
+    session.set_phase(case["phase"])
+    if case["kind"] == "bot-opens":
+        replies.append(session.open_round())
+    else:
+        replies.append(session.respond(case["message"]))
+    problems, verdicts = [], []
+    for reply in replies:
+        checked = check_reply(reply, settings)
+        verdicts.extend(checked)
+        problems += [
+            f"{v.status}: {v.reason} | {v.sentence.strip()[:160]}" for v in _failing(checked)
+        ]
+    problems += _expectations(case, replies[-1], verdicts)
+    summary = summarise(verdicts)
+    row = {
+        "case": case["id"],
+        "kind": case["kind"],
+        "side": case["side"],
+        "phase": case["phase"],
+        "badge": badge(verdicts),
+        "precision": summary["citation_precision"],
+        "recall": summary["citation_recall"],
+        "ok": not problems,
+    }
+    return row, verdicts, problems
+
+
+def _expectations(case: dict, final, verdicts: list) -> list[str]:
+    """What the case's `expect` asks of the final reply, and at least one citation."""
+    problems = []
+    expect = case.get("expect") or {}
+    want_side = expect.get("side", case["side"])
+    if final.side != want_side:
+        problems.append(f"replied for {final.side}, expected {want_side}")
+    for text in expect.get("never", []):
+        if text.lower() in final.text.lower():
+            problems.append(f"reply contains {text!r}")
+    for text in expect.get("not_claimed", []):
+        # Restating the student's words is fine; asserting them with a citation is not.
+        claimed = [v for v in verdicts if v.citations or v.status != "not-factual"]
+        if any(text.lower() in v.sentence.lower() for v in claimed):
+            problems.append(f"reply claims {text!r}")
+    if not any(v.citations for v in verdicts):
+        problems.append("no citation at all")
+    return problems
 
 
 # ------------------------------------------------------------------ suite 3: LLM-style replies

@@ -170,7 +170,10 @@ def test_student_holds_a_full_round_and_checks_a_citation(browser, server):
     reply = last_bot(page)
     assert reply.locator("a.cite").count() >= 1
     assert re.search(r"\d+/\d+ citations verified", reply.locator(".badge").inner_text())
-    assert page.inner_text("#phase-indicator .current") == "Rebuttals"
+    # the whole view (phase, timer, transcript) follows the checked reply in the next update
+    page.wait_for_function(
+        "() => document.querySelector('#phase-indicator .current')?.innerText === 'Rebuttals'"
+    )
     shot(page, "02-bot-reply")
 
     # Click citations until one whose sentence quotes its passage (some cite a paraphrase).
@@ -261,6 +264,9 @@ def test_coach_uploads_a_source_and_the_bot_finds_it(browser, server, tmp_path):
     page.locator("#src-publisher textarea, #src-publisher input").first.fill("Beekeepers Union")
     page.locator("#src-date textarea, #src-date input").first.fill("2025-01-15")
     page.locator("#src-url textarea, #src-url input").first.fill("https://example.org/honey")
+    # a refused upload is not kept on the server: the coach chooses the file again
+    assert "choose the file again" in page.inner_text("#source-status")
+    page.locator("#source-file input[type=file]").set_input_files(str(bare))
     page.locator("#add-source").click()
     page.wait_for_selector("#source-status .status-ok")
     assert "searchable now" in page.inner_text("#source-status")

@@ -20,6 +20,7 @@ from types import SimpleNamespace
 import gradio as gr
 from gradio.utils import get_upload_folder
 
+from debate.app import coaching
 from debate.app import handlers as h
 from debate.app import render
 from debate.app.runtime import Runtime
@@ -43,6 +44,8 @@ def wire(demo: gr.Blocks, ui: SimpleNamespace, runtime: Runtime) -> None:
     # Everything that shows one tab's debate; refreshed together after most actions.
     ui.view = [ui.chatbot, ui.evidence, ui.motion_card, ui.banner, ui.phases, ui.timer]
     ui.view.append(ui.download)
+    # Events coaching.wire chains onto: a turn shown, a new round on screen.
+    ui.turn_events, ui.round_events = [], []
     wire_load(demo, ui, runtime)
     wire_chat(ui, runtime)
     wire_round(ui, runtime)
@@ -50,6 +53,7 @@ def wire(demo: gr.Blocks, ui: SimpleNamespace, runtime: Runtime) -> None:
     wire_coach(ui, runtime)
     wire_sources(ui, runtime)
     wire_new_motion(ui, runtime)
+    coaching.wire(ui, runtime)
 
 
 def render_view(st: h.TabState) -> tuple:
@@ -96,7 +100,8 @@ def wire_load(demo: gr.Blocks, ui: SimpleNamespace, runtime: Runtime) -> None:
             *render_view(st),
         )
 
-    demo.load(on_load, None, outputs, api_name="load", concurrency_limit=None)
+    loaded = demo.load(on_load, None, outputs, api_name="load", concurrency_limit=None)
+    ui.round_events.append(loaded)
 
 
 def wire_chat(ui: SimpleNamespace, runtime: Runtime) -> None:
@@ -131,8 +136,8 @@ def wire_chat(ui: SimpleNamespace, runtime: Runtime) -> None:
         "concurrency_limit": TURN_LIMIT,
         "concurrency_id": "turn",
     }
-    ui.msg.submit(on_send, **io, api_name="send")
-    ui.send_btn.click(on_send, **io, api_visibility="private")
+    ui.turn_events.append(ui.msg.submit(on_send, **io, api_name="send"))
+    ui.turn_events.append(ui.send_btn.click(on_send, **io, api_visibility="private"))
 
 
 def wire_round(ui: SimpleNamespace, runtime: Runtime) -> None:
@@ -172,7 +177,10 @@ def wire_round(ui: SimpleNamespace, runtime: Runtime) -> None:
         return (st, "", gr.skip(), *render_view(st))
 
     outputs = [ui.state, ui.notice, ui.motion_pick, *ui.view]
-    ui.motion_pick.input(on_motion, [ui.state, ui.motion_pick], outputs, api_name="pick_motion")
+    picked = ui.motion_pick.input(
+        on_motion, [ui.state, ui.motion_pick], outputs, api_name="pick_motion"
+    )
+    ui.round_events.append(picked)
 
 
 def wire_evidence(ui: SimpleNamespace) -> None:
@@ -226,9 +234,10 @@ def wire_coach(ui: SimpleNamespace, runtime: Runtime) -> None:
 
     outputs = [ui.state, ui.coach_status, *ui.view]
     ui.switch_btn.click(on_switch, [ui.state], outputs, api_name="switch_side", **COACH)
-    ui.restart_btn.click(
+    restarted = ui.restart_btn.click(
         on_restart, [ui.state, ui.opener, ui.engine], outputs, api_name="restart", **COACH
     )
+    ui.round_events.append(restarted)
 
 
 def wire_sources(ui: SimpleNamespace, runtime: Runtime) -> None:
@@ -250,7 +259,8 @@ def wire_sources(ui: SimpleNamespace, runtime: Runtime) -> None:
             progress(0.0, desc="Checking the file")
             text = h.add_source(st, runtime, motion_id, path, form, progress=report)
         except DebateError as exc:  # the file is gone from the cache: clear the field too
-            return (st, fail(exc), None, *skips(n))
+            again = DebateError(f"{exc} (then choose the file again)") if path else exc
+            return (st, fail(again), None, *skips(n))
         except Exception as exc:
             log.exception("adding a source failed")
             return (st, fail(h.failure_text(exc)), None, *skips(n))

@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 import gradio as gr
 
-from debate.app import events, handlers, render
+from debate.app import coaching, events, handlers, render
 from debate.app.runtime import OFFLINE, Runtime
 from debate.config import Settings
 
@@ -28,6 +28,7 @@ STANCE_CHOICES = [
 def page_assets() -> tuple[str, str]:
     """(css, head) for Blocks.launch: Gradio 6 takes them at launch, not in Blocks()."""
     css = (STATIC / "app.css").read_text(encoding="utf-8")
+    css += "\n" + (STATIC / "coaching.css").read_text(encoding="utf-8")
     head = f"<script>{(STATIC / 'app.js').read_text(encoding='utf-8')}</script>"
     return css, head
 
@@ -140,6 +141,7 @@ def coach_panel(ui: SimpleNamespace, runtime: Runtime) -> None:
             ui.restart_btn = gr.Button("Restart the round", variant="stop", elem_id="restart")
             sources_panel(ui, runtime.settings)
             new_motion_panel(ui)
+            coaching.past_rounds_panel(ui)
 
 
 def sources_panel(ui: SimpleNamespace, settings: Settings) -> None:
@@ -192,6 +194,7 @@ def build_app(settings: Settings, runtime: Runtime | None = None) -> gr.Blocks:
                 chat_panel(ui)
             with gr.Column(scale=2, min_width=300):
                 evidence_panel(ui)
+                coaching.panel(ui)  # feedback, flow, ballot
                 timer_lengths_panel(ui)
                 coach_panel(ui, runtime)
         citation_bridge(ui)

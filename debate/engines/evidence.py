@@ -288,7 +288,10 @@ class EvidenceEngine(Engine):
         }
 
         def line(options: list[str], **extra) -> str:
-            return rng.choice(options).format(**{**fill, **extra}) if options else ""
+            # Every template line starts a sentence: capitalise it even when it starts with
+            # a name written in lower case ("pv magazine reports"), so sentences stay apart.
+            text = rng.choice(options).format(**{**fill, **extra}) if options else ""
+            return text[:1].upper() + text[1:]
 
         paragraphs: list[str] = []
         opening_lines = [line(t["intro"].get(phase, []))]
