@@ -5,6 +5,8 @@ events.py    Gradio callbacks: handler results onto components, one wire_* per p
 handlers.py  what the page does, as plain functions over one tab's TabState (no Gradio)
 runtime.py   what is loaded once per process (models, indexes, motion packs)
 render.py    HTML for chat messages, the evidence panel, badges and banners
+coaching.py  the student's evidence checked, the flow, the ballot, past rounds (coach);
+             coaching_render.py is their HTML, static/coaching.css their style
 static/      app.css and app.js (citation clicks, the speech timer)
 """
 

@@ -199,7 +199,10 @@ def _rounds(settings) -> list[dict]:
 
 def round_choices(rounds: list[dict]) -> list[tuple[str, str]]:
     return [
-        (f"{r['date']} · {r['motion']} · {r['turns']} turns · {r['ballot'] or 'no ballot yet'}", r["key"])
+        (
+            f"{r['date']} · {r['motion']} · {r['turns']} turns · {r['ballot'] or 'no ballot yet'}",
+            r["key"],
+        )
         for r in rounds
     ]
 

@@ -134,10 +134,14 @@ def quote_html(q: dict) -> str:
     return (
         f'<div class="{cls}" data-kind="{kind}">{head} <span class="cf-quote-text">'
         f"{esc(shown)}</span>"
-        f'<div class="cf-msg">{esc(q.get("message"))}</div>{said}'
+        f"{'' if said else _msg(q.get('message'))}{said}"
         f"{source_html(q.get('source'), _different(q), q.get('text', '') if kind == 'quote' else '')}"
         "</div>"
     )
+
+
+def _msg(text) -> str:
+    return f'<div class="cf-msg">{esc(text)}</div>'
 
 
 def claim_html(c: dict) -> str:
@@ -145,7 +149,7 @@ def claim_html(c: dict) -> str:
     source = ""
     if c.get("verdict") in ("backed", "contradicted") and c.get("source"):
         source = (
-            f"<details class=\"cf-claim-src\"><summary>{esc(c.get('reason'))}</summary>"
+            f'<details class="cf-claim-src"><summary>{esc(c.get("reason"))}</summary>'
             f"{source_html(c.get('source'))}</details>"
         )
     return (
@@ -272,7 +276,11 @@ def flow_html(flow: dict | None) -> str:
             f'{esc(a.get("id"))}</td><td class="cf-flow-who">{esc(who)}</td>'
             f"<td>{esc(a.get('text'))}</td><td>{answers}</td></tr>"
         )
-    dropped_bot = [a for a in args if a.get("speaker") == "bot" and (a.get("dropped") or not a.get("responses"))]
+    dropped_bot = [
+        a
+        for a in args
+        if a.get("speaker") == "bot" and (a.get("dropped") or not a.get("responses"))
+    ]
     note = (
         f'<div class="cf-flow-note">You have not answered {len(dropped_bot)} of the bot\'s '
         f"arguments: {', '.join(esc(a.get('id')) for a in dropped_bot)}.</div>"
@@ -335,8 +343,10 @@ def ballot_html(ballot: dict | None, chart: dict | None = None) -> str:
         )
     better = "".join(f"<li>{esc(x)}</li>" for x in ballot.get("improvements") or [])
     by = str(ballot.get("reasons_by") or "rules")
-    by_text = "reasons written by rules over the flow and the checks" if by == "rules" else (
-        f"reasons written by {by} from the same facts"
+    by_text = (
+        "reasons written by rules over the flow and the checks"
+        if by == "rules"
+        else (f"reasons written by {by} from the same facts")
     )
     svg = chart_svg(safe_chart(chart)) if chart else ""
     return (
@@ -372,7 +382,9 @@ def rounds_html(rounds: Sequence[dict]) -> str:
     )
 
 
-def round_view_html(motion_title: str, date: str, feedback: dict, transcript_turns: Sequence[dict]) -> str:
+def round_view_html(
+    motion_title: str, date: str, feedback: dict, transcript_turns: Sequence[dict]
+) -> str:
     """A past round for the coach: the ballot, the flow, then each turn with the student's
     feedback under it."""
     by_turn = {_int(t.get("turn"), -1): t for t in feedback.get("turns") or []}

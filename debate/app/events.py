@@ -20,9 +20,8 @@ from types import SimpleNamespace
 import gradio as gr
 from gradio.utils import get_upload_folder
 
-from debate.app import coaching
+from debate.app import coaching, render
 from debate.app import handlers as h
-from debate.app import render
 from debate.app.runtime import Runtime
 from debate.errors import DebateError, QueryError
 
