@@ -93,93 +93,21 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
+def _cap(text: str) -> str:
+    return text[0].upper() + text[1:]
+
+
 def score_round(feedback: list, flow: Flow, turns: list, settings: Settings, llm=None) -> Ballot:
     """The ballot from the student's TurnFeedback list and the round's flow."""
     claims = [(fb, c) for fb in feedback for c in fb.claims]
     problems = [p for fb in feedback for p in fb.problems]
     wrong = {fb.turn for fb in feedback if "wrong-side" in fb.problem_kinds}
-
-    # claim clarity
-    empty = sum(fb.kind in ("empty", "no-argument") for fb in feedback)
-    clear = [
-        c
-        for fb, c in claims
-        if fb.turn not in wrong and CLEAR_WORDS[0] <= len(words(c.sentence)) <= CLEAR_WORDS[1]
-    ]
-    total = len(claims) + empty
-    clarity_share = len(clear) / total if total else 0.0
-    clarity_facts = [f"{len(clear)} of {_plural(total, 'claim')} clear and on your side"]
-    if wrong:
-        clarity_facts.append(f"{_plural(len(wrong), 'turn')} argued the bot's side")
-    if empty:
-        clarity_facts.append(f"{_plural(empty, 'message')} made no argument")
-    clarity_reason = (
-        f"{clarity_facts[0][0].upper()}{clarity_facts[0][1:]}"
-        + (f"; {'; '.join(clarity_facts[1:])}" if clarity_facts[1:] else "")
-        + "."
-    )
-
-    # evidence
-    checked = [c for _, c in claims if c.verdict != "motion"]
-    backed = [c for c in checked if c.verdict == "backed"]
-    bad = [p for p in problems if p.kind in ("misquote", "misattribution", "contradicted")]
-    share = (len(backed) / len(checked) if checked else 0.0) - EVIDENCE_PENALTY * len(bad)
-    evidence_facts = [
-        f"{len(backed)} of your {_plural(len(checked), 'checked claim')} backed by the sources"
-    ]
-    evidence_facts += [f"{p.kind}: {p.message}" for p in bad]
-    evidence_reason = (
-        evidence_facts[0][0].upper()
-        + evidence_facts[0][1:]
-        + (
-            f", and {_plural(len(bad), 'evidence problem')} ({bad[0].message.rstrip('.')})"
-            if bad
-            else ""
-        )
-        + "."
-    )
-
-    # clash and rebuttal, over the bot's arguments in the flow
-    bot_args = flow.of("bot")
-    answered = [a for a in bot_args if a.responses]
-    clash_share = len(answered) / len(bot_args) if bot_args else 0.0
-    dropped = [a.text for a in bot_args if not a.responses]
-    clash_facts = [
-        f"you answered {len(answered)} of the bot's {_plural(len(bot_args), 'argument')}"
-    ]
-    clash_facts += [f"dropped: {t}" for t in dropped]
-    clash_reason = (
-        clash_facts[0][0].upper()
-        + clash_facts[0][1:]
-        + (
-            f"; you dropped: {dropped[0].rstrip('.')}"
-            + (f" and {len(dropped) - 1} more" if len(dropped) > 1 else "")
-            if dropped
-            else ""
-        )
-        + "."
-    )
-    backed_claims = {claim_text(c.sentence) for c in backed}
-    with_evidence = [
-        a
-        for a in answered
-        if any(
-            r.speaker == "student" and r.turn not in wrong and r.text in backed_claims
-            for r in a.responses
-        )
-    ]
-    rebuttal_share = len(with_evidence) / len(bot_args) if bot_args else 0.0
-    rebuttal_facts = [
-        f"{len(with_evidence)} of the bot's {_plural(len(bot_args), 'argument')} "
-        "answered with evidence the sources back"
-    ]
-    rebuttal_reason = rebuttal_facts[0][0].upper() + rebuttal_facts[0][1:] + "."
-
+    evidence, backed = _evidence_score(claims, problems)
     scores = [
-        Score("claim clarity", _scale(clarity_share), clarity_reason, clarity_facts),
-        Score("evidence", _scale(share), evidence_reason, evidence_facts),
-        Score("clash", _scale(clash_share), clash_reason, clash_facts),
-        Score("rebuttal", _scale(rebuttal_share), rebuttal_reason, rebuttal_facts),
+        _clarity_score(feedback, claims, wrong),
+        evidence,
+        _clash_score(flow),
+        _rebuttal_score(flow, backed, wrong),
     ]
     for s in scores:
         s.rule_reason = s.reason
@@ -194,6 +122,88 @@ def score_round(feedback: list, flow: Flow, turns: list, settings: Settings, llm
     if llm is not None:
         llm_reasons(ballot, llm, settings)
     return ballot
+
+
+def _clarity_score(feedback: list, claims: list, wrong: set[int]) -> Score:
+    empty = sum(fb.kind in ("empty", "no-argument") for fb in feedback)
+    clear = [
+        c
+        for fb, c in claims
+        if fb.turn not in wrong and CLEAR_WORDS[0] <= len(words(c.sentence)) <= CLEAR_WORDS[1]
+    ]
+    total = len(claims) + empty
+    share = len(clear) / total if total else 0.0
+    facts = [f"{len(clear)} of {_plural(total, 'claim')} clear and on your side"]
+    if wrong:
+        facts.append(f"{_plural(len(wrong), 'turn')} argued the bot's side")
+    if empty:
+        facts.append(f"{_plural(empty, 'message')} made no argument")
+    reason = _cap(facts[0]) + (f"; {'; '.join(facts[1:])}" if facts[1:] else "") + "."
+    return Score("claim clarity", _scale(share), reason, facts)
+
+
+def _evidence_score(claims: list, problems: list) -> tuple[Score, list]:
+    """The evidence score and the student's backed claims."""
+    checked = [c for _, c in claims if c.verdict != "motion"]
+    backed = [c for c in checked if c.verdict == "backed"]
+    bad = [p for p in problems if p.kind in ("misquote", "misattribution", "contradicted")]
+    share = (len(backed) / len(checked) if checked else 0.0) - EVIDENCE_PENALTY * len(bad)
+    facts = [
+        f"{len(backed)} of your {_plural(len(checked), 'checked claim')} backed by the sources"
+    ]
+    facts += [f"{p.kind}: {p.message}" for p in bad]
+    reason = (
+        _cap(facts[0])
+        + (
+            f", and {_plural(len(bad), 'evidence problem')} ({bad[0].message.rstrip('.')})"
+            if bad
+            else ""
+        )
+        + "."
+    )
+    return Score("evidence", _scale(share), reason, facts), backed
+
+
+def _clash_score(flow: Flow) -> Score:
+    """Over the bot's arguments in the flow: the share a student turn answered."""
+    bot_args = flow.of("bot")
+    answered = [a for a in bot_args if a.responses]
+    share = len(answered) / len(bot_args) if bot_args else 0.0
+    dropped = [a.text for a in bot_args if not a.responses]
+    facts = [f"you answered {len(answered)} of the bot's {_plural(len(bot_args), 'argument')}"]
+    facts += [f"dropped: {t}" for t in dropped]
+    reason = (
+        _cap(facts[0])
+        + (
+            f"; you dropped: {dropped[0].rstrip('.')}"
+            + (f" and {len(dropped) - 1} more" if len(dropped) > 1 else "")
+            if dropped
+            else ""
+        )
+        + "."
+    )
+    return Score("clash", _scale(share), reason, facts)
+
+
+def _rebuttal_score(flow: Flow, backed: list, wrong: set[int]) -> Score:
+    """Over the bot's arguments: the share answered by a student claim the corpus backs."""
+    bot_args = flow.of("bot")
+    backed_claims = {claim_text(c.sentence) for c in backed}
+    with_evidence = [
+        a
+        for a in bot_args
+        if a.responses
+        and any(
+            r.speaker == "student" and r.turn not in wrong and r.text in backed_claims
+            for r in a.responses
+        )
+    ]
+    share = len(with_evidence) / len(bot_args) if bot_args else 0.0
+    facts = [
+        f"{len(with_evidence)} of the bot's {_plural(len(bot_args), 'argument')} "
+        "answered with evidence the sources back"
+    ]
+    return Score("rebuttal", _scale(share), _cap(facts[0]) + ".", facts)
 
 
 def improvements(feedback: list, flow: Flow, scores: list[Score]) -> list[str]:

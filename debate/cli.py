@@ -494,46 +494,9 @@ def eval_(
     except DebateError as exc:
         fail(str(exc))
     for r in results:
-        table = Table(
-            "metric",
-            "value",
-            "threshold",
-            "ok",
-            title=f"{r.name}: {'PASS' if r.passed else 'FAIL'}",
-        )
-        checked = set()
-        for metric, op, limit, value, ok in r.checks:
-            checked.add(metric)
-            shown = "n/a" if value is None else f"{value:.3f}"
-            table.add_row(metric, shown, f"{op} {limit}", "[green]yes[/]" if ok else "[red]NO[/]")
-        for metric, value in r.metrics.items():
-            if metric not in checked:
-                table.add_row(metric, "n/a" if value is None else f"{value:.3f}", "", "")
-        console.print(table)
+        console.print(_metrics_table(r))
         if r.name == "calibration":
-            cm = Table(
-                "category",
-                "n",
-                "supported",
-                "unsupported",
-                "fabricated",
-                "accuracy",
-                "calib. split",
-                "held-out split",
-                title="checker confusion table",
-            )
-            for row in r.table:
-                cm.add_row(
-                    row["category"],
-                    str(row["n"]),
-                    str(row["supported"]),
-                    str(row["unsupported"]),
-                    str(row["fabricated-citation"]),
-                    f"{row['accuracy']:.3f}",
-                    f"{row['calibration_split']:.3f}",
-                    f"{row['held_out_split']:.3f}",
-                )
-            console.print(cm)
+            console.print(_confusion_table(r.table))
         for note in r.notes:
             console.print(f"  {note}", highlight=False)
         for failure in r.failures[:20]:
@@ -542,6 +505,53 @@ def eval_(
     console.print(f"report: {md_path} and {json_path.name}", highlight=False)
     if not all(r.passed for r in results):
         raise typer.Exit(1)
+
+
+def _metrics_table(r) -> Table:
+    """A suite's checked metrics with their thresholds, then its other metrics."""
+    table = Table(
+        "metric",
+        "value",
+        "threshold",
+        "ok",
+        title=f"{r.name}: {'PASS' if r.passed else 'FAIL'}",
+    )
+    checked = set()
+    for metric, op, limit, value, ok in r.checks:
+        checked.add(metric)
+        shown = "n/a" if value is None else f"{value:.3f}"
+        table.add_row(metric, shown, f"{op} {limit}", "[green]yes[/]" if ok else "[red]NO[/]")
+    for metric, value in r.metrics.items():
+        if metric not in checked:
+            table.add_row(metric, "n/a" if value is None else f"{value:.3f}", "", "")
+    return table
+
+
+def _confusion_table(rows: list[dict]) -> Table:
+    """The calibration suite's confusion table, one row per category."""
+    cm = Table(
+        "category",
+        "n",
+        "supported",
+        "unsupported",
+        "fabricated",
+        "accuracy",
+        "calib. split",
+        "held-out split",
+        title="checker confusion table",
+    )
+    for row in rows:
+        cm.add_row(
+            row["category"],
+            str(row["n"]),
+            str(row["supported"]),
+            str(row["unsupported"]),
+            str(row["fabricated-citation"]),
+            f"{row['accuracy']:.3f}",
+            f"{row['calibration_split']:.3f}",
+            f"{row['held_out_split']:.3f}",
+        )
+    return cm
 
 
 @app.command()
@@ -628,7 +638,6 @@ def check(
     for entry in out:
         line = entry if entry is not None else next(results).to_dict()
         sys.stdout.write(json.dumps(line, ensure_ascii=False) + "\n")
-
 
 
 def _round_source(transcript: Path, data_dir: Path | None):

@@ -168,6 +168,43 @@ def calibrate(rows: list[dict]) -> float:
 
 
 def run_calibration(settings: Settings) -> SuiteResult:
+    """The checker on the labelled pairs of evals/calibration.jsonl: per-category accuracy at
+    the shipped threshold, and the threshold fitted on the calibration split."""
+    rows = _checked_pairs(settings)
+    calib = [r for r in rows if r["split"] == "calibration"]
+    held = [r for r in rows if r["split"] == "held-out"]
+    fitted = calibrate(calib)
+    shipped = _category_accuracy(rows, SUPPORT_THRESHOLD)
+    on_calib = _category_accuracy(calib, fitted)
+    on_held = _category_accuracy(held, fitted)
+    table, failures = _confusion(rows, shipped, on_calib, on_held)
+    faithful = [a for c, a in shipped.items() if c.startswith("faithful")]
+    unfaithful = [a for c, a in shipped.items() if not c.startswith("faithful")]
+    metrics = {
+        # the worst category of each kind: every category must clear the bar on its own
+        "faithful_accuracy": min(faithful),
+        "unfaithful_accuracy": min(unfaithful),
+        "held_out_accuracy": min(on_held.values()),
+        "overall_accuracy": sum(
+            _correct(r, _predict(r["status"], r["score"], SUPPORT_THRESHOLD)) for r in rows
+        )
+        / len(rows),
+        "fitted_threshold": fitted,
+        "shipped_threshold": SUPPORT_THRESHOLD,
+        "pairs": float(len(rows)),
+    }
+    notes = [
+        f"{len(rows)} pairs ({len(calib)} calibration split, {len(held)} held-out split, "
+        "split by source)",
+        f"threshold fitted on the calibration split: {fitted:.3f}; shipped "
+        f"SUPPORT_THRESHOLD: {SUPPORT_THRESHOLD:.3f}",
+    ]
+    return SuiteResult("calibration", metrics, table=table, failures=failures, notes=notes)
+
+
+def _checked_pairs(settings: Settings) -> list[dict]:
+    """The rows of evals/calibration.jsonl, each with the checker's status, score and
+    reason at threshold 0 (thresholds are applied by the caller)."""
     path = settings.evals_dir / "calibration.jsonl"
     if not path.is_file():
         raise EvalError(f"{path} is missing; build it with evals/make_calibration.py")
@@ -195,12 +232,14 @@ def run_calibration(settings: Settings) -> SuiteResult:
         # Threshold 0: the verdict of layers 1-3 plus the score; thresholds are applied below.
         v = check_sentence(r["sentence"], r.pop("numbers"), reply, 0.0, settings.model_path)
         r["status"], r["score"], r["reason"] = v.status, v.score, v.reason
-    calib = [r for r in rows if r["split"] == "calibration"]
-    held = [r for r in rows if r["split"] == "held-out"]
-    fitted = calibrate(calib)
-    shipped = _category_accuracy(rows, SUPPORT_THRESHOLD)
-    on_calib = _category_accuracy(calib, fitted)
-    on_held = _category_accuracy(held, fitted)
+    return rows
+
+
+def _confusion(
+    rows: list[dict], shipped: dict, on_calib: dict, on_held: dict
+) -> tuple[list[dict], list[str]]:
+    """The confusion table (one row per category, at the shipped threshold) and the pairs
+    the checker gets wrong."""
     table, failures = [], []
     for cat in shipped:
         in_cat = [r for r in rows if r["category"] == cat]
@@ -223,28 +262,7 @@ def run_calibration(settings: Settings) -> SuiteResult:
         for r, p in zip(in_cat, predicted, strict=True):
             if not _correct(r, p):
                 failures.append(f"{r['id']} ({cat}) predicted {p}: {r['reason']} | {r['sentence']}")
-    faithful = [a for c, a in shipped.items() if c.startswith("faithful")]
-    unfaithful = [a for c, a in shipped.items() if not c.startswith("faithful")]
-    metrics = {
-        # the worst category of each kind: every category must clear the bar on its own
-        "faithful_accuracy": min(faithful),
-        "unfaithful_accuracy": min(unfaithful),
-        "held_out_accuracy": min(on_held.values()),
-        "overall_accuracy": sum(
-            _correct(r, _predict(r["status"], r["score"], SUPPORT_THRESHOLD)) for r in rows
-        )
-        / len(rows),
-        "fitted_threshold": fitted,
-        "shipped_threshold": SUPPORT_THRESHOLD,
-        "pairs": float(len(rows)),
-    }
-    notes = [
-        f"{len(rows)} pairs ({len(calib)} calibration split, {len(held)} held-out split, "
-        "split by source)",
-        f"threshold fitted on the calibration split: {fitted:.3f}; shipped "
-        f"SUPPORT_THRESHOLD: {SUPPORT_THRESHOLD:.3f}",
-    ]
-    return SuiteResult("calibration", metrics, table=table, failures=failures, notes=notes)
+    return table, failures
 
 
 # ------------------------------------------------------------------ suite 2: debate
@@ -393,41 +411,14 @@ def run_replies(settings: Settings, file: str, name: str) -> SuiteResult:
 
     data = yaml.safe_load((settings.evals_dir / file).read_text(encoding="utf-8"))
     resolver = PassageResolver(settings, data["motion"])
-    planted = caught = faithful = kept = beyond = beyond_caught = 0
+    n = dict.fromkeys(("planted", "caught", "faithful", "kept", "beyond", "beyond_caught"), 0)
     table, failures, by_what = [], [], {}
     for case in data["replies"]:
         evidence = EvidenceList([resolver.find(src, anchor) for src, anchor in case["evidence"]])
         text = " ".join(s[1] for s in case["sentences"])
         reply = Reply(text, evidence, side=case["side"], phase=case["phase"], engine="llm")
         guarded = guard_reply(reply, settings)
-        case_caught = case_kept = 0
-        for label, sentence, *what in case["sentences"]:
-            present = sentence in guarded.text
-            if label == "planted":
-                planted += 1
-                ok = not present
-                caught += ok
-                case_caught += ok
-                kind = what[0] if what else "other"
-                hits = by_what.setdefault(kind, [0, 0])
-                hits[0] += ok
-                hits[1] += 1
-                if not ok:
-                    failures.append(f"{case['id']}: planted {kind} not caught: {sentence}")
-            elif label == "beyond-lexical":
-                beyond += 1
-                beyond_caught += not present
-                kind = f"beyond-lexical {what[0] if what else 'other'}"
-                hits = by_what.setdefault(kind, [0, 0])
-                hits[0] += not present
-                hits[1] += 1
-            else:
-                faithful += 1
-                kept += present
-                case_kept += present
-                if not present:
-                    reason = next((n for n in guarded.notices if sentence.strip() in n), "removed")
-                    failures.append(f"{case['id']}: faithful sentence lost: {reason}")
+        case_caught, case_kept = _tally_reply(case, guarded, n, by_what, failures)
         n_planted = sum(s[0] == "planted" for s in case["sentences"])
         n_ok = sum(s[0] == "ok" for s in case["sentences"])
         table.append(
@@ -438,20 +429,55 @@ def run_replies(settings: Settings, file: str, name: str) -> SuiteResult:
                 "badge": _badge(guarded.verdicts),
             }
         )
+    planted, faithful, beyond = n["planted"], n["faithful"], n["beyond"]
     metrics = {
-        "planted_caught": caught / planted if planted else None,
-        "faithful_kept": kept / faithful if faithful else None,
-        "beyond_lexical_caught": beyond_caught / beyond if beyond else None,
+        "planted_caught": n["caught"] / planted if planted else None,
+        "faithful_kept": n["kept"] / faithful if faithful else None,
+        "beyond_lexical_caught": n["beyond_caught"] / beyond if beyond else None,
         "replies": float(len(data["replies"])),
         "planted": float(planted),
     }
     notes = [
         f"{len(data['replies'])} replies, {planted} planted unfaithful sentences, "
         f"{faithful} faithful or rhetorical ones",
-        f"beyond-lexical unfaithful sentences caught: {beyond_caught}/{beyond}",
+        f"beyond-lexical unfaithful sentences caught: {n['beyond_caught']}/{beyond}",
         "caught by kind: " + ", ".join(f"{k} {v[0]}/{v[1]}" for k, v in sorted(by_what.items())),
     ]
     return SuiteResult(name, metrics, table=table, failures=failures, notes=notes)
+
+
+def _tally_reply(case: dict, guarded, n: dict, by_what: dict, failures: list) -> tuple[int, int]:
+    """Count one guarded reply's sentences into n (running totals) and by_what ({kind:
+    [caught, planted]}), note its failures; (planted caught, faithful kept) of the reply."""
+    case_caught = case_kept = 0
+    for label, sentence, *what in case["sentences"]:
+        present = sentence in guarded.text
+        if label == "planted":
+            n["planted"] += 1
+            ok = not present
+            n["caught"] += ok
+            case_caught += ok
+            kind = what[0] if what else "other"
+            hits = by_what.setdefault(kind, [0, 0])
+            hits[0] += ok
+            hits[1] += 1
+            if not ok:
+                failures.append(f"{case['id']}: planted {kind} not caught: {sentence}")
+        elif label == "beyond-lexical":
+            n["beyond"] += 1
+            n["beyond_caught"] += not present
+            kind = f"beyond-lexical {what[0] if what else 'other'}"
+            hits = by_what.setdefault(kind, [0, 0])
+            hits[0] += not present
+            hits[1] += 1
+        else:
+            n["faithful"] += 1
+            n["kept"] += present
+            case_kept += present
+            if not present:
+                reason = next((x for x in guarded.notices if sentence.strip() in x), "removed")
+                failures.append(f"{case['id']}: faithful sentence lost: {reason}")
+    return case_caught, case_kept
 
 
 def _badge(verdicts: list) -> str:

@@ -175,53 +175,20 @@ def check_claim(
     With lexical_only, stop before the support score (no model needed): a passing Check
     then has score None."""
     label = ", ".join(f"[{n}]" for n, _ in cited)
-    texts = [p.text for _, p in cited]
-    joined = "\n".join(texts)
+    joined = "\n".join(p.text for _, p in cited)
     quotes = quoted_spans(claim)
-    found = [q for q in quotes if any(quote_found(q, t) for t in texts)]
-    for q in quotes:
-        if q not in found:
-            short = q if len(q) <= 60 else q[:57] + "..."
-            return Check(
-                False, f'quote "{short}" not found in {label}', None, len(quotes), len(found)
-            )
+    found = [q for q in quotes if any(quote_found(q, p.text) for _, p in cited)]
     counts = {"quotes": len(quotes), "quotes_found": len(found)}
     # The source's own title, publisher and author may be named too ("The Kyiv Independent
     # reported..."), so they count as part of what the citation says.
     meta = " ".join(f"{p.title} {p.publisher} {p.author}" for _, p in cited)
-    missing_numbers = sorted(numbers_in(claim) - numbers_in(joined + " " + meta))
-    if missing_numbers:
-        return Check(False, f"number {', '.join(missing_numbers)} not in {label}", **counts)
-    low_claim, low_joined = claim.lower(), joined.lower()
-    for month in MONTHS:
-        if re.search(rf"\b{month}\b", low_claim) and not re.search(rf"\b{month}\b", low_joined):
-            if month == "may" and not re.search(r"\bmay\s+\d|\d+\s+may\b", low_claim):
-                continue  # the verb "may"
-            return Check(False, f"date {month.title()} not in {label}", **counts)
-    for symbol, currency in CURRENCIES.items():
-        if re.search(rf"(?<![\w]){re.escape(symbol)}(?![a-z])", low_claim):
-            if not any(
-                re.search(rf"(?<![\w]){re.escape(s)}(?![a-z])", low_joined)
-                for s, c in CURRENCIES.items()
-                if c == currency
-            ):
-                return Check(False, f"currency {currency} not in {label}", **counts)
-    gaz = for_motion(cited[0][1].motion)  # the world's places plus the motion's aliases
-    canon_passage = canonical(joined + " " + meta, gaz)
-    passage_words = (
-        set(words(joined + " " + meta))
-        | set(canon_passage.split())
-        | initialisms(joined + " " + meta)
+    missing = (
+        _quote_missing(quotes, found, label)
+        or _figure_missing(claim, joined, meta, label)
+        or _name_missing(claim, joined, meta, for_motion(cited[0][1].motion), label)
     )
-    # A capital named as a place must be in the passage as a word of its own, not only
-    # inside a name such as "The Moscow Times".
-    bare = fold_accents(re.sub(r"\b[A-Z]\w+ (?=[A-Z][a-z])", " ", joined).lower())
-    for place in places_in(claim, gaz):
-        if not re.search(rf"\b{place}\b", bare):
-            return Check(False, f'place "{place.title()}" not in {label}', **counts)
-    for entity in entities_in(claim, gaz):
-        if not entity_present(entity, canon_passage, passage_words, gaz):
-            return Check(False, f'name "{entity}" not in {label}', **counts)
+    if missing:
+        return Check(False, missing, **counts)
     if lexical_only:
         return Check(True, f"names, numbers and quotes found in {label}", None, **counts)
     best = support(claim, [p for _, p in cited], model_path)
@@ -240,6 +207,58 @@ def check_claim(
             **counts,
         )
     return Check(True, f"supported by {label} (score {best.score:.2f})", best.score, **counts)
+
+
+def _quote_missing(quotes: list[str], found: list[str], label: str) -> str | None:
+    """Layer 2: the first quoted span found in no cited passage."""
+    for q in quotes:
+        if q not in found:
+            short = q if len(q) <= 60 else q[:57] + "..."
+            return f'quote "{short}" not found in {label}'
+    return None
+
+
+def _figure_missing(claim: str, joined: str, meta: str, label: str) -> str | None:
+    """Layer 3, figures: a number, month or currency of the claim the passages lack."""
+    missing_numbers = sorted(numbers_in(claim) - numbers_in(joined + " " + meta))
+    if missing_numbers:
+        return f"number {', '.join(missing_numbers)} not in {label}"
+    low_claim, low_joined = claim.lower(), joined.lower()
+    for month in MONTHS:
+        if re.search(rf"\b{month}\b", low_claim) and not re.search(rf"\b{month}\b", low_joined):
+            if month == "may" and not re.search(r"\bmay\s+\d|\d+\s+may\b", low_claim):
+                continue  # the verb "may"
+            return f"date {month.title()} not in {label}"
+    for symbol, currency in CURRENCIES.items():
+        if re.search(rf"(?<![\w]){re.escape(symbol)}(?![a-z])", low_claim):
+            if not any(
+                re.search(rf"(?<![\w]){re.escape(s)}(?![a-z])", low_joined)
+                for s, c in CURRENCIES.items()
+                if c == currency
+            ):
+                return f"currency {currency} not in {label}"
+    return None
+
+
+def _name_missing(claim: str, joined: str, meta: str, gaz, label: str) -> str | None:
+    """Layer 3, names: a place or named entity of the claim the passages lack (gaz: the
+    world's places plus the motion's aliases)."""
+    canon_passage = canonical(joined + " " + meta, gaz)
+    passage_words = (
+        set(words(joined + " " + meta))
+        | set(canon_passage.split())
+        | initialisms(joined + " " + meta)
+    )
+    # A capital named as a place must be in the passage as a word of its own, not only
+    # inside a name such as "The Moscow Times".
+    bare = fold_accents(re.sub(r"\b[A-Z]\w+ (?=[A-Z][a-z])", " ", joined).lower())
+    for place in places_in(claim, gaz):
+        if not re.search(rf"\b{place}\b", bare):
+            return f'place "{place.title()}" not in {label}'
+    for entity in entities_in(claim, gaz):
+        if not entity_present(entity, canon_passage, passage_words, gaz):
+            return f'name "{entity}" not in {label}'
+    return None
 
 
 def check_sentence(
@@ -263,54 +282,50 @@ def check_sentence(
     if fabricated:
         size = len(reply.evidence)
         known = f"1-{size}" if size else "empty"
+        cites = ", ".join(f"[{n}]" for n in fabricated)
+        reason = f"citation {cites} is not in the evidence list ({known})"
         return Verdict(
             sentence,
             start,
             end,
             numbers,
             "fabricated-citation",
-            f"citation {', '.join(f'[{n}]' for n in fabricated)} is not in the "
-            f"evidence list ({known})",
+            reason,
             fabricated=tuple(fabricated),
         )
     cited = [(n, reply.evidence.get(n)) for n in numbers]
     whole = check_claim(claim, cited, threshold, model_path)
-    if not whole.ok:
-        return Verdict(
-            sentence,
-            start,
-            end,
-            numbers,
-            "unsupported",
-            whole.reason,
-            whole.score,
-            (),
-            whole.quotes,
-            whole.quotes_found,
-        )
-    supported_by = numbers
-    if len(numbers) > 1:
-        # ALCE: a citation is irrelevant when it does not support the sentence alone and the
-        # other citations still support it without it.
-        keep = []
-        for n, p in cited:
-            alone = check_claim(claim, [(n, p)], threshold, model_path).ok
-            rest = [(m, q) for m, q in cited if m != n]
-            if alone or not check_claim(claim, rest, threshold, model_path).ok:
-                keep.append(n)
-        supported_by = tuple(keep)
+    status, supported_by = "unsupported", ()
+    if whole.ok:
+        status, supported_by = "supported", numbers
+        if len(numbers) > 1:
+            supported_by = _relevant(claim, cited, threshold, model_path)
     return Verdict(
         sentence,
         start,
         end,
         numbers,
-        "supported",
+        status,
         whole.reason,
         whole.score,
         supported_by,
         whole.quotes,
         whole.quotes_found,
     )
+
+
+def _relevant(
+    claim: str, cited: list[tuple[int, Passage]], threshold: float, model_path: str
+) -> tuple[int, ...]:
+    """ALCE: a citation is irrelevant when it does not support the sentence alone and the
+    other citations still support it without it. The relevant ones, in order."""
+    keep = []
+    for n, p in cited:
+        alone = check_claim(claim, [(n, p)], threshold, model_path).ok
+        rest = [(m, q) for m, q in cited if m != n]
+        if alone or not check_claim(claim, rest, threshold, model_path).ok:
+            keep.append(n)
+    return tuple(keep)
 
 
 def check_reply(reply: Reply, settings: Settings | None = None) -> list[Verdict]:

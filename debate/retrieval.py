@@ -120,47 +120,15 @@ class Retriever:
         dense = self.dense_ranking(dense_query, pool) if mode in ("hybrid", "dense") else []
 
         rrf_k = self.settings.rrf_k
-        fused: dict[str, float] = {}
-        for weight, ranking in (
-            (self.settings.bm25_weight, bm25),
-            (self.settings.dense_weight, dense),
-        ):
-            for rank, (pid, _) in enumerate(ranking, 1):
-                fused[pid] = fused.get(pid, 0.0) + weight / (rrf_k + rank)
+        fused = fuse(
+            [(self.settings.bm25_weight, bm25), (self.settings.dense_weight, dense)], rrf_k
+        )
         if side:
-            wanted_stance = SIDE_STANCE[side]
-            bonus = 0.5 / (rrf_k + 1)
-            for pid in fused:
-                stance = self.by_id[pid].stance
-                if stance == wanted_stance:
-                    fused[pid] += bonus
-                elif stance == "mixed":
-                    fused[pid] += bonus / 2
+            add_side_bonus(fused, self.by_id, SIDE_STANCE[side], rrf_k)
+        chosen = diversify(fused, self.by_id, k, cap, exclude)
         bm25_rank = {pid: r for r, (pid, _) in enumerate(bm25, 1)}
         dense_rank = {pid: r for r, (pid, _) in enumerate(dense, 1)}
         similarity = dict(dense)
-
-        ordered = sorted(fused, key=lambda pid: -fused[pid])
-        chosen: list[str] = []
-        seen_text: set[str] = set()
-        per_source: dict[str, int] = {}
-        overflow: list[str] = []
-        for pid in ordered:
-            passage = self.by_id[pid]
-            key = " ".join(normalise(passage.text).split())
-            if pid in exclude or key in seen_text:
-                continue
-            seen_text.add(key)
-            if cap and per_source.get(passage.source_id, 0) >= cap:
-                overflow.append(pid)
-                continue
-            per_source[passage.source_id] = per_source.get(passage.source_id, 0) + 1
-            chosen.append(pid)
-            if len(chosen) == k:
-                break
-        if len(chosen) < k:  # too few sources to honour the cap: fill with the best of the rest
-            chosen.extend(overflow[: k - len(chosen)])
-            chosen.sort(key=lambda pid: -fused[pid])
         return [
             Retrieved(
                 self.by_id[pid],
@@ -171,6 +139,62 @@ class Retriever:
             )
             for pid in chosen
         ]
+
+
+def fuse(rankings: list[tuple[float, list[tuple[str, float]]]], rrf_k: int) -> dict[str, float]:
+    """Reciprocal rank fusion: {passage id: sum over (weight, ranking) of weight / (rrf_k +
+    rank)}, in order of first appearance."""
+    fused: dict[str, float] = {}
+    for weight, ranking in rankings:
+        for rank, (pid, _) in enumerate(ranking, 1):
+            fused[pid] = fused.get(pid, 0.0) + weight / (rrf_k + rank)
+    return fused
+
+
+def add_side_bonus(
+    fused: dict[str, float], by_id: dict[str, Passage], wanted_stance: str, rrf_k: int
+) -> None:
+    """Half a first rank's score to passages whose source takes the side's stance, a
+    quarter to mixed ones (in place)."""
+    bonus = 0.5 / (rrf_k + 1)
+    for pid in fused:
+        stance = by_id[pid].stance
+        if stance == wanted_stance:
+            fused[pid] += bonus
+        elif stance == "mixed":
+            fused[pid] += bonus / 2
+
+
+def diversify(
+    fused: dict[str, float],
+    by_id: dict[str, Passage],
+    k: int,
+    cap: int,
+    exclude: set[str] | frozenset[str],
+) -> list[str]:
+    """The k best passage ids by fused score, skipping excluded ids and duplicate texts, at
+    most `cap` per source (0: no cap) unless too few sources remain to fill k."""
+    chosen: list[str] = []
+    seen_text: set[str] = set()
+    per_source: dict[str, int] = {}
+    overflow: list[str] = []
+    for pid in sorted(fused, key=lambda pid: -fused[pid]):
+        passage = by_id[pid]
+        key = " ".join(normalise(passage.text).split())
+        if pid in exclude or key in seen_text:
+            continue
+        seen_text.add(key)
+        if cap and per_source.get(passage.source_id, 0) >= cap:
+            overflow.append(pid)
+            continue
+        per_source[passage.source_id] = per_source.get(passage.source_id, 0) + 1
+        chosen.append(pid)
+        if len(chosen) == k:
+            break
+    if len(chosen) < k:  # too few sources to honour the cap: fill with the best of the rest
+        chosen.extend(overflow[: k - len(chosen)])
+        chosen.sort(key=lambda pid: -fused[pid])
+    return chosen
 
 
 _cache: dict[tuple, Retriever] = {}

@@ -48,9 +48,10 @@ __all__ = [
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "verifier_model"
 
 # Decision threshold on P(supported) for ``score_windows``: the threshold that maximises
-# balanced accuracy over ALL held-out public report sets pooled (covidfact, scifact, qags,
-# rte, sufficient_facts; never the training sets). The per-set leave-one-dataset-out
-# thresholds and the results are in evals/public/README.md (report of 2026-11-27).
+# mean balanced accuracy over ALL held-out public report sets pooled (covidfact, scifact,
+# qags, rte, sufficient_facts; never the training sets), from the report on the committed
+# samples, evals/reports/public-20261127T005336Z (table in evals/public/README.md and
+# debate/verifier_model/MODEL_CARD.md). Per-set results use leave-one-dataset-out thresholds.
 DEFAULT_THRESHOLD = 0.708
 
 #: Passages shorter than this (in words) are also scored whole, besides their windows.

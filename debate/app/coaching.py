@@ -311,6 +311,13 @@ def past_rounds_panel(ui: SimpleNamespace) -> None:
 
 
 def wire(ui: SimpleNamespace, runtime: Runtime) -> None:
+    """The coaching events: after each turn, on a new round, the ballot, past rounds."""
+    _wire_turns(ui)
+    _wire_ballot(ui)
+    _wire_past_rounds(ui, runtime)
+
+
+def _wire_turns(ui: SimpleNamespace) -> None:
     def on_turn_shown(st):
         if st is None:
             return gr.skip(), gr.skip()
@@ -340,6 +347,8 @@ def wire(ui: SimpleNamespace, runtime: Runtime) -> None:
     for event in getattr(ui, "round_events", []):
         event.then(on_new_round, [ui.state], [ui.cf_feedback, ui.cf_flow, ui.cf_ballot], **PLUMBING)
 
+
+def _wire_ballot(ui: SimpleNamespace) -> None:
     def on_end_pending(st):
         if st is None:
             return gr.skip()
@@ -361,6 +370,8 @@ def wire(ui: SimpleNamespace, runtime: Runtime) -> None:
         on_end, [ui.state], [ui.cf_feedback, ui.cf_ballot], api_name="end_round", **CHECKS
     )
 
+
+def _wire_past_rounds(ui: SimpleNamespace, runtime: Runtime) -> None:
     def on_list(st):
         if st is None:
             return render.status_html("Still loading; try again in a moment.", "error"), gr.skip()

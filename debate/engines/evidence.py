@@ -24,6 +24,7 @@ from debate.citations import CITATION_RE, EvidenceList, Reply
 from debate.config import Settings
 from debate.engines.base import Engine
 from debate.engines.plan import (
+    Point,
     SpeechRequest,
     TurnPlan,
     embed_cached,
@@ -145,6 +146,30 @@ def states_facts(sentence: str) -> bool:
     return is_factual(claim_text(sentence))
 
 
+@dataclass
+class _Similarities:
+    """Per quotable sentence: its best cosine with our contentions and with the other
+    side's, their difference, its cosine with each chosen contention (fits, one column
+    each) and with the student's point."""
+
+    best_own: np.ndarray
+    best_other: np.ndarray
+    margins: np.ndarray
+    fits: np.ndarray
+    to_point: np.ndarray
+    has_point: bool
+
+
+def _on_side(stance: str, margin: float, wanted: str) -> bool:
+    """Stay on side. Sources argue for the side of their stance: never quote one that
+    opposes ours. Within our sources and mixed ones, drop sentences closer to the other
+    side's contentions than to ours (concessions, counter-arguments); embeddings judge
+    topic better than polarity, so stance comes first."""
+    if stance == wanted or stance == "":
+        return margin > -0.05
+    return stance == "mixed" and margin > 0.03
+
+
 class EvidenceEngine(Engine):
     name = "evidence"
 
@@ -157,18 +182,55 @@ class EvidenceEngine(Engine):
         """For each chosen contention, quotable sentences from the turn's passages, best
         first. Score = closeness to the contention, plus closeness to the student's point,
         plus how much more the sentence sounds like our side than the other side."""
-        motion, side = request.motion, request.side
-        other = "attack" if side == "defend" else "defend"
-        own_claims = [c.claim for c in motion.contentions_for(side)]
-        other_claims = [c.claim for c in motion.contentions_for(other)]
+        wanted = SIDE_STANCE[request.side]
         # Concessions inside a source of our own stance argue the other side: skip them.
         sentences = {
             (p.id, q): p
             for p in plan.pool
-            for q in quotable(p, skip_concessions=p.stance == SIDE_STANCE[side])
+            for q in quotable(p, skip_concessions=p.stance == wanted)
         }
         keys = list(sentences)
-        texts = [q for _, q in keys]
+        sim = self._similarities(request, plan, [q for _, q in keys])
+        result: dict[str, list[Candidate]] = {DIRECT: []}
+        for j, pt in enumerate(plan.points):
+            point_ids = {p.id for p in pt.passages}
+            scored = []
+            for i, (pid, quote) in enumerate(keys):
+                passage = sentences[(pid, quote)]
+                margin = float(sim.margins[i])
+                if not _on_side(passage.stance, margin, wanted):
+                    continue
+                # Fit: the sentence must be about this contention more than (or about as much
+                # as) any other claim of either side; embeddings rank topics well even where
+                # their absolute similarities are all alike.
+                fit = float(sim.fits[i, j])
+                if fit < max(sim.best_own[i], sim.best_other[i]) - FIT_SLACK:
+                    continue
+                score = fit + 0.6 * margin + (0.05 if pid in point_ids else 0.0)
+                score += 0.04 if passage.stance == wanted else 0.0
+                if sim.has_point:
+                    score += 0.25 * float(sim.to_point[i])
+                scored.append(Candidate(passage, quote, score, fit))
+            result[pt.contention.claim] = sorted(scored, key=lambda c: -c.score)
+        if sim.has_point:  # sentences that meet the student's point itself
+            for i, (pid, quote) in enumerate(keys):
+                passage = sentences[(pid, quote)]
+                margin = float(sim.margins[i])
+                # stricter than for contentions: it answers their point, so it must clearly
+                # argue one of ours, not merely share the student's topic
+                if sim.best_own[i] >= 0.5 and _on_side(passage.stance, margin - 0.04, wanted):
+                    rel = float(sim.to_point[i])
+                    result[DIRECT].append(Candidate(passage, quote, rel + 0.6 * margin, rel))
+            result[DIRECT].sort(key=lambda c: -c.score)
+        return result
+
+    def _similarities(self, request: SpeechRequest, plan: TurnPlan, texts: list[str]):
+        """Cosines of the quotable sentences with our contentions, the other side's, the
+        turn's chosen contentions and the student's point (one matrix product each)."""
+        motion, side = request.motion, request.side
+        other = "attack" if side == "defend" else "defend"
+        own_claims = [c.claim for c in motion.contentions_for(side)]
+        other_claims = [c.claim for c in motion.contentions_for(other)]
         claims = [pt.contention.claim for pt in plan.points]
         vectors = embed_cached(
             texts
@@ -184,55 +246,16 @@ class EvidenceEngine(Engine):
         other_v = vectors[n_s + n_own : n_s + n_own + n_other]
         claim_v = vectors[n_s + n_own + n_other : n_s + n_own + n_other + len(claims)]
         point_v = vectors[-1] if plan.point_text else None
-        wanted = SIDE_STANCE[side]
-        # One matrix product each: sentence x claim similarities.
         best_own = (sent_v @ own_v.T).max(axis=1) if n_s else np.zeros(0)
         best_other = (sent_v @ other_v.T).max(axis=1) if n_s else np.zeros(0)
-        margins = best_own - best_other
-        fits = sent_v @ claim_v.T if n_s else np.zeros((0, len(claims)))
-        to_point = sent_v @ point_v if point_v is not None and n_s else np.zeros(n_s)
-
-        def on_side(stance: str, margin: float) -> bool:
-            """Stay on side. Sources argue for the side of their stance: never quote one
-            that opposes ours. Within our sources and mixed ones, drop sentences closer to
-            the other side's contentions than to ours (concessions, counter-arguments);
-            embeddings judge topic better than polarity, so stance comes first."""
-            if stance == wanted or stance == "":
-                return margin > -0.05
-            return stance == "mixed" and margin > 0.03
-
-        result: dict[str, list[Candidate]] = {DIRECT: []}
-        for j, pt in enumerate(plan.points):
-            point_ids = {p.id for p in pt.passages}
-            scored = []
-            for i, (pid, quote) in enumerate(keys):
-                passage = sentences[(pid, quote)]
-                margin = float(margins[i])
-                if not on_side(passage.stance, margin):
-                    continue
-                # Fit: the sentence must be about this contention more than (or about as much
-                # as) any other claim of either side; embeddings rank topics well even where
-                # their absolute similarities are all alike.
-                fit = float(fits[i, j])
-                if fit < max(best_own[i], best_other[i]) - FIT_SLACK:
-                    continue
-                score = fit + 0.6 * margin + (0.05 if pid in point_ids else 0.0)
-                score += 0.04 if passage.stance == wanted else 0.0
-                if point_v is not None:
-                    score += 0.25 * float(to_point[i])
-                scored.append(Candidate(passage, quote, score, fit))
-            result[pt.contention.claim] = sorted(scored, key=lambda c: -c.score)
-        if point_v is not None:  # sentences that meet the student's point itself
-            for i, (pid, quote) in enumerate(keys):
-                passage = sentences[(pid, quote)]
-                margin = float(margins[i])
-                # stricter than for contentions: it answers their point, so it must clearly
-                # argue one of ours, not merely share the student's topic
-                if best_own[i] >= 0.5 and on_side(passage.stance, margin - 0.04):
-                    rel = float(to_point[i])
-                    result[DIRECT].append(Candidate(passage, quote, rel + 0.6 * margin, rel))
-            result[DIRECT].sort(key=lambda c: -c.score)
-        return result
+        return _Similarities(
+            best_own=best_own,
+            best_other=best_other,
+            margins=best_own - best_other,
+            fits=sent_v @ claim_v.T if n_s else np.zeros((0, len(claims))),
+            to_point=sent_v @ point_v if point_v is not None and n_s else np.zeros(n_s),
+            has_point=point_v is not None,
+        )
 
     def pick(
         self,
@@ -278,22 +301,44 @@ class EvidenceEngine(Engine):
         plan = plan or plan_turn(request)
         t = self.templates
         phase, side = request.phase, request.side
-        rng = random.Random(f"{request.motion.id}|{side}|{phase}|{request.turn_number}")
-        fill = {
-            "side_role": t["side_role"][side],
-            "side_claim": request.motion.side_label(side).rstrip("."),
-            "thesis": request.motion.thesis.rstrip("."),
-            "point": plan.point_text,
-            "point_body": lower_first(plan.point_text.rstrip(".!?…")),
-        }
+        # Template choices come from one seeded generator, in the order written below:
+        # keep that order, or the same turn reads differently.
+        speech = _Speech(request, plan, t)
+        paragraphs = [self._opening(request, plan, speech)]
+        candidates = self.candidates(request, plan)
+        answer = self._direct_answer(request, plan, candidates[DIRECT], speech)
+        if answer:
+            paragraphs[-1] += " " + answer
+        leads = speech.rng.choice(t["point_lead"][phase])
+        claims_made = []
+        for pt in plan.points:
+            if len(claims_made) == plan.wanted:
+                break
+            lead_template = leads[min(len(claims_made), len(leads) - 1)]
+            paragraph = self._point(
+                request, pt, candidates[pt.contention.claim], lead_template, speech
+            )
+            if paragraph:
+                claims_made.append(pt.contention.claim)
+                paragraphs.append(paragraph)
+        if not claims_made:
+            paragraphs.append(speech.line(t["no_evidence"]))
+        if phase == "closing":  # recall what earlier speeches established, then close
+            recap = self._recap(request, claims_made, speech)
+            if recap:
+                paragraphs.insert(1, recap)
+        paragraphs.append(speech.line(t["conclusion"][phase]))
+        text = "\n\n".join(p for p in paragraphs if p.strip())
+        # Uncited passages follow the cited ones, so [n] in the text keeps its meaning.
+        cited = speech.cited
+        rest = [p for p in plan.pool if p not in cited]
+        evidence = EvidenceList(cited + rest[: max(0, plan.size - len(cited))])
+        return Reply(text=text, evidence=evidence, side=side, phase=phase, engine=self.name)
 
-        def line(options: list[str], **extra) -> str:
-            # Every template line starts a sentence: capitalise it even when it starts with
-            # a name written in lower case ("pv magazine reports"), so sentences stay apart.
-            text = rng.choice(options).format(**{**fill, **extra}) if options else ""
-            return text[:1].upper() + text[1:]
-
-        paragraphs: list[str] = []
+    def _opening(self, request: SpeechRequest, plan: TurnPlan, speech: _Speech) -> str:
+        """The first paragraph: the intro, what the student said, and the pivot to our case."""
+        t, line = self.templates, speech.line
+        phase, side = request.phase, request.side
         opening_lines = [line(t["intro"].get(phase, []))]
         if request.student_argues_our_side:  # said first, plainly, before any rebuttal
             student = "defend" if side == "attack" else "attack"
@@ -317,90 +362,109 @@ class EvidenceEngine(Engine):
                 line(address),
                 line(t["pivot"][phase]),
             ]
-        paragraphs.append(" ".join(x for x in opening_lines if x))
+        return " ".join(x for x in opening_lines if x)
 
-        candidates = self.candidates(request, plan)
-        taken: set[str] = set()
-        cited: list[Passage] = []  # the evidence list is numbered in order of first citation
+    def _direct_answer(
+        self, request: SpeechRequest, plan: TurnPlan, ranked: list[Candidate], speech: _Speech
+    ) -> str:
+        """One quotation that answers the student's point itself (not in an opening), or ""."""
+        phase = request.phase
+        direct = [c for c in ranked if c.relevance >= DIRECT_MIN_RELEVANCE.get(phase, 1)]
+        if not (plan.point_text and phase != "opening" and direct):
+            return ""
+        c = self.pick(direct, speech.taken, request.used_quotes, 1, allow_repeat=False)
+        if not c:
+            return ""
+        return speech.line(
+            self.templates["direct"][phase],
+            quote=c[0].quote,
+            n=speech.number(c[0].passage),
+            publisher=c[0].passage.publisher,
+        )
 
-        def number(passage: Passage) -> int:
-            if passage not in cited:
-                cited.append(passage)
-            return cited.index(passage) + 1
+    def _point(
+        self,
+        request: SpeechRequest,
+        pt: Point,
+        ranked: list[Candidate],
+        lead_template: str,
+        speech: _Speech,
+    ) -> str:
+        """One contention's paragraph: its claim, then its quotations; "" when no quotation
+        is close enough to back it."""
+        t, phase = self.templates, request.phase
+        relevant = [c for c in ranked if c.relevance >= MIN_RELEVANCE]
+        quotes = self.pick(
+            relevant,
+            speech.taken,
+            request.used_quotes,
+            QUOTES_PER_POINT.get(phase, 1),
+        )
+        if not quotes:
+            return ""
+        lead = lead_template.format(claim=pt.contention.claim)
+        # The claim is the coach's argument; cite it only where the checker confirms a
+        # passage of this turn supports it, else leave it as argument.
+        backing = supporting_passage(lead, [c.passage for c in quotes] + pt.passages, self.settings)
+        if backing is not None:
+            lead = f"{lead.rstrip('.')} [{speech.number(backing)}]."
+        elif states_facts(lead):
+            lead = speech.line(
+                t["unbacked_claim"],
+                prefix=lead_template.split("{claim}")[0].strip(),
+                claim_body=lower_first(pt.contention.claim.rstrip(".")),
+            )
+        sentences = [lead]
+        for i, c in enumerate(quotes):
+            n = speech.number(c.passage)
+            if i == 0:
+                pool = t["quote_first"]
+            elif quotes[i - 1].passage.source_id == c.passage.source_id:
+                pool = t["quote_more_same"]
+            else:
+                pool = t["quote_more"]
+            sentences.append(speech.line(pool, quote=c.quote, n=n, publisher=c.passage.publisher))
+        return " ".join(sentences)
 
-        direct = [
-            c for c in candidates[DIRECT] if c.relevance >= DIRECT_MIN_RELEVANCE.get(phase, 1)
+    def _recap(self, request: SpeechRequest, claims_made: list[str], speech: _Speech) -> str:
+        """In a closing, our contentions argued in earlier speeches and not in this one."""
+        earlier = " ".join(request.previous_bot_texts())
+        recap = [
+            c.claim
+            for c in request.motion.contentions_for(request.side)
+            if c.claim in earlier and c.claim not in claims_made
         ]
-        if plan.point_text and phase != "opening" and direct:
-            c = self.pick(direct, taken, request.used_quotes, 1, allow_repeat=False)
-            if c:
-                paragraphs[-1] += " " + line(
-                    t["direct"][phase],
-                    quote=c[0].quote,
-                    n=number(c[0].passage),
-                    publisher=c[0].passage.publisher,
-                )
-        leads = rng.choice(t["point_lead"][phase])
-        claims_made = []
-        for pt in plan.points:
-            if len(claims_made) == plan.wanted:
-                break
-            relevant = [c for c in candidates[pt.contention.claim] if c.relevance >= MIN_RELEVANCE]
-            quotes = self.pick(
-                relevant,
-                taken,
-                request.used_quotes,
-                QUOTES_PER_POINT.get(phase, 1),
-            )
-            if not quotes:
-                continue
-            lead_template = leads[min(len(claims_made), len(leads) - 1)]
-            lead = lead_template.format(claim=pt.contention.claim)
-            # The claim is the coach's argument; cite it only where the checker confirms a
-            # passage of this turn supports it, else leave it as argument.
-            backing = supporting_passage(
-                lead, [c.passage for c in quotes] + pt.passages, self.settings
-            )
-            if backing is not None:
-                lead = f"{lead.rstrip('.')} [{number(backing)}]."
-            elif states_facts(lead):
-                lead = line(
-                    t["unbacked_claim"],
-                    prefix=lead_template.split("{claim}")[0].strip(),
-                    claim_body=lower_first(pt.contention.claim.rstrip(".")),
-                )
-            sentences = [lead]
-            for i, c in enumerate(quotes):
-                n = number(c.passage)
-                if i == 0:
-                    pool = t["quote_first"]
-                elif quotes[i - 1].passage.source_id == c.passage.source_id:
-                    pool = t["quote_more_same"]
-                else:
-                    pool = t["quote_more"]
-                sentences.append(line(pool, quote=c.quote, n=n, publisher=c.passage.publisher))
-            claims_made.append(pt.contention.claim)
-            paragraphs.append(" ".join(sentences))
-        if not claims_made:
-            paragraphs.append(line(t["no_evidence"]))
-        if phase == "closing":  # recall what earlier speeches established, then close
-            earlier = " ".join(request.previous_bot_texts())
-            recap = [
-                c.claim
-                for c in request.motion.contentions_for(side)
-                if c.claim in earlier and c.claim not in claims_made
-            ]
-            if recap:
-                body = [lower_first(c.rstrip(".")) for c in recap]
-                joined = (
-                    body[0]
-                    if len(body) == 1
-                    else ", that ".join(body[:-1]) + ", or that " + body[-1]
-                )
-                paragraphs.insert(1, line(t["recap"], recap=joined))
-        paragraphs.append(line(t["conclusion"][phase]))
-        text = "\n\n".join(p for p in paragraphs if p.strip())
-        # Uncited passages follow the cited ones, so [n] in the text keeps its meaning.
-        rest = [p for p in plan.pool if p not in cited]
-        evidence = EvidenceList(cited + rest[: max(0, plan.size - len(cited))])
-        return Reply(text=text, evidence=evidence, side=side, phase=phase, engine=self.name)
+        if not recap:
+            return ""
+        body = [lower_first(c.rstrip(".")) for c in recap]
+        joined = body[0] if len(body) == 1 else ", that ".join(body[:-1]) + ", or that " + body[-1]
+        return speech.line(self.templates["recap"], recap=joined)
+
+
+class _Speech:
+    """One speech being written: its seeded template choices, the quotations taken, and
+    the evidence list, numbered in order of first citation."""
+
+    def __init__(self, request: SpeechRequest, plan: TurnPlan, templates: dict):
+        t, side, phase = templates, request.side, request.phase
+        self.rng = random.Random(f"{request.motion.id}|{side}|{phase}|{request.turn_number}")
+        self.fill = {
+            "side_role": t["side_role"][side],
+            "side_claim": request.motion.side_label(side).rstrip("."),
+            "thesis": request.motion.thesis.rstrip("."),
+            "point": plan.point_text,
+            "point_body": lower_first(plan.point_text.rstrip(".!?…")),
+        }
+        self.taken: set[str] = set()
+        self.cited: list[Passage] = []
+
+    def line(self, options: list[str], **extra) -> str:
+        # Every template line starts a sentence: capitalise it even when it starts with
+        # a name written in lower case ("pv magazine reports"), so sentences stay apart.
+        text = self.rng.choice(options).format(**{**self.fill, **extra}) if options else ""
+        return text[:1].upper() + text[1:]
+
+    def number(self, passage: Passage) -> int:
+        if passage not in self.cited:
+            self.cited.append(passage)
+        return self.cited.index(passage) + 1
