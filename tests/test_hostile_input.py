@@ -338,10 +338,21 @@ def test_scripts_in_messages_and_uploaded_sources_never_run_in_the_browser(app, 
         for i, payload in enumerate(PAYLOADS):
             box.fill(payload)
             box.press("Enter")
-            page.wait_for_function(
-                f"document.querySelectorAll('#chat .bot-msg:not(.streaming)').length > {i}",
-                timeout=90_000,
-            )
+            try:
+                page.wait_for_function(
+                    f"document.querySelectorAll('#chat .bot-msg:not(.streaming)').length > {i}",
+                    timeout=90_000,
+                )
+            except Exception:
+                page.screenshot(path=str(tmp_path / "xss-timeout.png"), full_page=True)
+                print(
+                    "SHOT",
+                    tmp_path / "xss-timeout.png",
+                    page.inner_text("#chat")[:500],
+                    page.inner_text("#notice"),
+                    page.inner_text("#status"),
+                )
+                raise
         page.wait_for_timeout(500)
         assert page.evaluate("window.__pwned") is None
         chat = page.locator("#chat").inner_html()

@@ -112,8 +112,12 @@ def wire_chat(ui: SimpleNamespace, runtime: Runtime) -> None:
             yield (st, text, fail(LOADING), gr.skip(), *skips(n))
             return
         try:
+            # The box is cleared once, as the turn starts: what the student types while the
+            # reply streams is theirs and must not be wiped by a later update.
+            cleared = ""
             for messages in h.send(st, text, runtime):
-                yield (st, "", "", gr.skip(), messages, *skips(n - 1))
+                yield (st, cleared, "", gr.skip(), messages, *skips(n - 1))
+                cleared = gr.skip()
         except QueryError as exc:  # the student's message: say what to do, nothing broke
             yield (st, text, fail(exc), gr.skip(), *skips(n))
             return
@@ -127,7 +131,7 @@ def wire_chat(ui: SimpleNamespace, runtime: Runtime) -> None:
         runtime.turn_error = ""
         # The reply's notices (truncation, side switch) are shown inside its message.
         status = render.status_html(*runtime.status())
-        yield (st, "", "", status, *render_view(st))
+        yield (st, gr.skip(), "", status, *render_view(st))
 
     io = {
         "inputs": [ui.state, ui.msg],
@@ -135,6 +139,9 @@ def wire_chat(ui: SimpleNamespace, runtime: Runtime) -> None:
         "concurrency_limit": TURN_LIMIT,
         "concurrency_id": "turn",
     }
+    # The evidence check chained after a turn can take seconds; a message sent meanwhile
+    # must wait its turn, not be dropped (Gradio's default "once" ignores it).
+    io["trigger_mode"] = "always_last"
     ui.turn_events.append(ui.msg.submit(on_send, **io, api_name="send"))
     ui.turn_events.append(ui.send_btn.click(on_send, **io, api_visibility="private"))
 
