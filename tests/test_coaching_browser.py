@@ -191,7 +191,12 @@ def test_misquote_flow_and_ballot_in_the_page(page, served):
 
     # The button does the same on demand.
     page.locator("#end-round").click()
-    page.wait_for_selector("#ballot #ballot-card")
+    # the old card is replaced by "Writing the ballot…", then by the new card
+    page.wait_for_timeout(1500)
+    page.wait_for_function(
+        "() => { const b = document.querySelector('#ballot');"
+        " return b && b.querySelector('#ballot-card') && !b.innerText.includes('Writing the ballot'); }"
+    )
     assert "evidence" in page.inner_text("#ballot")
 
 
