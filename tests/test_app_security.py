@@ -11,16 +11,14 @@ concurrency, faults).
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import time
 import urllib.request
 import uuid
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, SMALL_MOTION, SOURCE_A, SOURCE_B, free_port
+from tests.conftest import SMALL_MOTION, SOURCE_A, SOURCE_B, free_port
+from tests.served import ServedApp
 
 pytestmark = pytest.mark.slow  # starts `debate serve` (the guard's unit tests ride along)
 PASSWORD = "s3cret-Coach-pw-7781"
@@ -60,7 +58,7 @@ def listing(*roots: Path) -> dict[str, int]:
     return out
 
 
-class AppServer:
+class AppServer(ServedApp):
     """`debate serve --no-ingest` in a subprocess over a pre-ingested data dir."""
 
     def __init__(self, base: Path, password: str = PASSWORD, env: dict | None = None):
@@ -74,62 +72,17 @@ class AppServer:
         self.settings = load_settings(environ={}, corpus_dir=self.corpus, data_dir=self.data)
         if not (env or {}).get("DEBATE_CHROMA_URL"):
             ingest_motion(load_motion(MOTION, self.corpus), self.settings)
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}/"
         self.password = password
-        self.env = {
-            **os.environ,
+        variables = {
             "DEBATE_DATA_DIR": str(self.data),
             "DEBATE_CORPUS_DIR": str(self.corpus),
             "DEBATE_DEFAULT_MOTION": MOTION,
             "DEBATE_COACH_PASSWORD": password,
-            "GRADIO_ANALYTICS_ENABLED": "False",
             "GRADIO_TEMP_DIR": str(base / "gradio-cache"),
-            "HF_HUB_OFFLINE": "1",
-            "TRANSFORMERS_OFFLINE": "1",
-            "ANONYMIZED_TELEMETRY": "False",
             **(env or {}),
         }
-        self.env.pop("DEBATE_LLM", None)
-        self.log_path = base / f"serve-{self.port}.log"
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> AppServer:
-        log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(
-            [str(ROOT / ".venv" / "bin" / "debate"), "serve", "--port", str(self.port)]
-            + ["--no-ingest"],
-            cwd=self.base,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 120
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"debate serve exited:\n{self.log()[-3000:]}")
-            try:
-                with urllib.request.urlopen(self.url, timeout=2) as resp:
-                    if resp.status == 200:
-                        return self
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"debate serve did not start:\n{self.log()[-3000:]}")
-            time.sleep(0.3)
-
-    def stop(self, kill: bool = False) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.kill() if kill else self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        port = free_port()
+        super().__init__(base, variables, port=port, log_name=f"serve-{port}.log")
 
     def client(self):
         """A new gradio_client session (a new tab) with its debate loaded."""

@@ -7,21 +7,17 @@ this module. Screenshots of the main states go to test-artifacts/screenshots/.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import subprocess
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ARTIFACTS, ROOT, free_port
+from tests.conftest import ARTIFACTS, ROOT
+from tests.served import CHROMIUM, ServedApp, require_chromium
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = "/usr/bin/chromium"
 SHOTS = ARTIFACTS / "screenshots"
 PASSWORD = "coach-pw-42"
 WAIT = 90_000  # ms; a reply takes a few seconds on 2 cores, the first one longer
@@ -35,8 +31,7 @@ Beekeepers Union said, making Russia the largest buyer of Serbian honey.
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, embedder):
     """`debate serve --no-ingest` over a tmp copy of the corpus and a tmp index."""
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `make chromium` (apt-get install chromium)")
+    require_chromium()
     from debate.config import load_settings
     from debate.ingest import ingest_motion
     from debate.motions import load_motion
@@ -47,49 +42,16 @@ def server(tmp_path_factory, embedder):
     settings = load_settings(environ={}, corpus_dir=base / "corpus", data_dir=base / "data")
     ingest_motion(load_motion("serbia-russia", settings.corpus_dir), settings)
 
-    port = free_port()
-    env = {
-        **os.environ,
-        "DEBATE_DATA_DIR": str(base / "data"),
-        "DEBATE_CORPUS_DIR": str(base / "corpus"),
-        "DEBATE_COACH_PASSWORD": PASSWORD,
-        "GRADIO_ANALYTICS_ENABLED": "False",
-        "HF_HUB_OFFLINE": "1",
-        "TRANSFORMERS_OFFLINE": "1",
-        "ANONYMIZED_TELEMETRY": "False",
-    }
-    env.pop("DEBATE_LLM", None)
-    log_path = base / "serve.log"
-    log = open(log_path, "wb")
-    proc = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "debate"), "serve", "--port", str(port), "--no-ingest"],
-        cwd=base,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
+    app = ServedApp(
+        base,
+        {
+            "DEBATE_DATA_DIR": str(base / "data"),
+            "DEBATE_CORPUS_DIR": str(base / "corpus"),
+            "DEBATE_COACH_PASSWORD": PASSWORD,
+        },
     )
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 120
-    while True:
-        if proc.poll() is not None:
-            pytest.fail(f"debate serve exited:\n{log_path.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as resp:
-                if resp.status == 200:
-                    break
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"debate serve did not answer in 120 s:\n{log_path.read_text()[-3000:]}")
-        time.sleep(0.5)
-    yield {"url": url, "corpus": base / "corpus", "base": base}
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    with app:
+        yield {"url": app.url, "corpus": base / "corpus", "base": base}
 
 
 @pytest.fixture(scope="module")

@@ -11,20 +11,16 @@ Screenshots go to test-artifacts/screenshots/coaching-*.png.
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ARTIFACTS, ROOT, free_port
+from tests.conftest import ARTIFACTS
+from tests.served import CHROMIUM, ServedApp, require_chromium
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
-CHROMIUM = "/usr/bin/chromium"
 SHOTS = ARTIFACTS / "screenshots"
 PASSWORD = "coach-pw-11"
 WAIT = 180_000  # ms; the evidence check runs after the reply, on 2 busy cores
@@ -39,52 +35,14 @@ CLOSING = "In closing: Serbia condemned the invasion at the UN and that is not w
 @pytest.fixture(scope="module")
 def served(tmp_path_factory, default_settings):
     """`debate serve --no-ingest` on a copy of the session's ingested index."""
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `make chromium` (apt-get install chromium)")
+    require_chromium()
     base = tmp_path_factory.mktemp("coaching-browser")
     shutil.copytree(default_settings.data_dir, base / "data")
-    port = free_port()
-    env = {
-        **os.environ,
-        "DEBATE_DATA_DIR": str(base / "data"),
-        "DEBATE_COACH_PASSWORD": PASSWORD,
-        "GRADIO_ANALYTICS_ENABLED": "False",
-        "HF_HUB_OFFLINE": "1",
-        "TRANSFORMERS_OFFLINE": "1",
-        "ANONYMIZED_TELEMETRY": "False",
-    }
-    env.pop("DEBATE_LLM", None)
-    log_path = base / "serve.log"
-    log = open(log_path, "wb")
-    proc = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "debate"), "serve", "--port", str(port), "--no-ingest"],
-        cwd=base,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
+    app = ServedApp(
+        base, {"DEBATE_DATA_DIR": str(base / "data"), "DEBATE_COACH_PASSWORD": PASSWORD}
     )
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 120
-    while True:
-        if proc.poll() is not None:
-            pytest.fail(f"debate serve exited:\n{log_path.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as resp:
-                if resp.status == 200:
-                    break
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"debate serve did not answer in 120 s:\n{log_path.read_text()[-3000:]}")
-        time.sleep(0.5)
-    yield {"url": url, "data": base / "data", "log": log_path}
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    with app:
+        yield {"url": app.url, "data": base / "data", "log": app.log_path}
 
 
 @pytest.fixture(scope="module")

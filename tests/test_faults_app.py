@@ -6,50 +6,15 @@ when the server does; every autosaved transcript stays valid JSON."""
 from __future__ import annotations
 
 import json
-import shutil
-import socket
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import free_port
+from tests.served import ChromaServer
 from tests.test_app_security import MOTION, AppServer, status_text
 
 pytestmark = pytest.mark.slow
-
-
-class Chroma:
-    def __init__(self, path: Path):
-        self.path, self.port = path, free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> Chroma:
-        chroma = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
-        log = open(self.path / "chroma.log", "ab")
-        self.proc = subprocess.Popen(
-            [chroma, "run", "--path", str(self.path / "db"), "--host", "127.0.0.1"]
-            + ["--port", str(self.port)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return self
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError("chroma did not start")
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(timeout=20)
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +24,7 @@ def chroma_app(tmp_path_factory, embedder):
     from debate.motions import load_motion
 
     base = tmp_path_factory.mktemp("faults")
-    chroma = Chroma(base).start()
+    chroma = ChromaServer(base).start()
     server = AppServer(base, env={"DEBATE_CHROMA_URL": chroma.url})
     s = load_settings(
         environ={}, corpus_dir=server.corpus, data_dir=server.data, chroma_url=chroma.url

@@ -41,6 +41,7 @@ from debate.retrieval import get_retriever
 from debate.session import Session
 from debate.store import open_store
 from tests.conftest import SMALL_MOTION, SOURCE_A, SOURCE_B, free_port
+from tests.served import ServedApp
 
 ARGUMENT = "Serbia refuses to sanction Russia, so it is obviously Moscow's ally."
 QUERY = "Serbia refuses to sanction Russia"
@@ -396,37 +397,12 @@ def test_llm_timeout_bounds_the_wait_for_the_model(replay):
 @pytest.mark.slow
 @covers("host", "port")
 def test_host_and_port_are_where_debate_serve_listens(tmp_path, clean_environ):
-    port = free_port()
-    variables = {k: v for k, v in os.environ.items() if not k.startswith("DEBATE_")}
     # 127.0.0.2 is loopback too, but not the default host: only DEBATE_HOST puts it there
-    variables.update(env(host="127.0.0.2", port=port, data_dir=tmp_path / "data"))
-    log = open(tmp_path / "serve.log", "wb")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "debate.cli", "serve", "--no-ingest"],
-        env=variables,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert proc.poll() is None, (tmp_path / "serve.log").read_text()[-3000:]
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.2:{port}/", timeout=5) as page:
-                    assert page.status == 200
-                    break
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                assert time.monotonic() < deadline, "debate serve did not answer in 120 s"
-                time.sleep(0.5)
+    # (ServedApp passes host and port to the server as DEBATE_HOST and DEBATE_PORT only)
+    port = free_port()
+    with ServedApp(tmp_path, env(data_dir=tmp_path / "data"), host="127.0.0.2", port=port):
         with pytest.raises(urllib.error.URLError):  # not on the default host
             urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 @covers("coach_password")

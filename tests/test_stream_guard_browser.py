@@ -10,23 +10,18 @@ names are used: a tab starts on the offline engine, so the test picks the LLM in
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import subprocess
 import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, free_port
 from tests.replay import faithful_quote, tokens
+from tests.served import CHROMIUM, ServedApp, require_chromium
 from tests.test_stream_guard_spar import BAD_WORDS, CLOSING, STUDENT, mixed_reply
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
-CHROMIUM = "/usr/bin/chromium"
 WAIT = 120_000  # ms; the first reply loads models on 2 busy cores
 # The chat's text after every batch of DOM mutations (a batch is delivered before the next
 # paint, so every state the student could have seen is recorded). The observer watches the
@@ -49,53 +44,20 @@ REMOVAL_NOTE = re.compile(r"Removed a sentence the evidence does not support \(.
 def served(default_settings, replay, tmp_path):
     """`debate serve --no-ingest` on a copy of the session's index, its LLM the replay
     server; yields (url, replay server, log path)."""
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `make chromium` (apt-get install chromium)")
+    require_chromium()
     server = replay([mixed_reply], split=tokens, chunk_delay=0.02)
     shutil.copytree(default_settings.data_dir, tmp_path / "data")  # the app writes exports
-    port = free_port()
-    env = {
-        **os.environ,
-        "DEBATE_DATA_DIR": str(tmp_path / "data"),
-        "DEBATE_LLM": "openai:replay",
-        "DEBATE_LLM_BASE_URL": server.openai_url,
-        "DEBATE_LLM_TIMEOUT": "60",
-        "GRADIO_ANALYTICS_ENABLED": "False",
-        "HF_HUB_OFFLINE": "1",
-        "TRANSFORMERS_OFFLINE": "1",
-        "ANONYMIZED_TELEMETRY": "False",
-    }
-    log_path = tmp_path / "serve.log"
-    log = open(log_path, "wb")
-    proc = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "debate"), "serve", "--port", str(port), "--no-ingest"],
-        cwd=tmp_path,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
+    app = ServedApp(
+        tmp_path,
+        {
+            "DEBATE_DATA_DIR": str(tmp_path / "data"),
+            "DEBATE_LLM": "openai:replay",
+            "DEBATE_LLM_BASE_URL": server.openai_url,
+            "DEBATE_LLM_TIMEOUT": "60",
+        },
     )
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 120
-    while True:
-        if proc.poll() is not None:
-            pytest.fail(f"debate serve exited:\n{log_path.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as resp:
-                if resp.status == 200:
-                    break
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"debate serve did not answer in 120 s:\n{log_path.read_text()[-3000:]}")
-        time.sleep(0.5)
-    yield url, server, log_path
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    with app:
+        yield app.url, server, app.log_path
 
 
 def test_browser_never_shows_a_fabricated_citation_or_unsupported_sentence(served):
