@@ -182,7 +182,13 @@ def canonical(text: str, gaz: Gazetteer | None = None) -> str:
     """Lower-case, folded text with every name of a country, capital, demonym or
     organisation replaced by its canonical id ("Moscow" and "the Kremlin" -> russia), from
     the gazetteer (the world's countries plus the motion's own `aliases:`)."""
-    gaz = gaz or for_motion()
+    return _canonical(text, gaz or for_motion())
+
+
+@lru_cache(maxsize=8192)
+def _canonical(text: str, gaz: Gazetteer) -> str:
+    # Memoised per gazetteer object (compared by identity; a motion's changed aliases
+    # build a new one): the checker canonicalises the same passages sentence after sentence.
     if gaz.exact:  # "US", "WHO": names only in capitals
         text = _alias_regex(list(gaz.exact)).sub(
             lambda m: f" {_token(gaz.exact[m.group(1)])} ", text
@@ -243,10 +249,13 @@ def entity_present(
     return any(w.startswith(stem) for w in passage_words)
 
 
-def content_tokens(text: str) -> set[str]:
-    return {
+@lru_cache(maxsize=20_000)
+def content_tokens(text: str) -> frozenset[str]:
+    """Stems of the content words of text (no stopwords, negations or single letters).
+    Memoised: the checker compares the same passage sentences turn after turn."""
+    return frozenset(
         stem(w) for w in _words(text) if w not in _STOPWORDS and w not in NEGATIONS and len(w) > 1
-    }
+    )
 
 
 def _negation_positions(words: list[str]) -> list[int]:
@@ -373,14 +382,27 @@ def _stems(text: str) -> list[str]:
     return [stem(w) for w in _words(text)]
 
 
+@lru_cache(maxsize=20_000)
+def _stem_set(text: str) -> frozenset[str]:
+    return frozenset(_stems(text))
+
+
+_ANTONYM_STEMS = tuple(dict.fromkeys(w for pair in _ANTONYMS for w in pair))
+
+
+@lru_cache(maxsize=20_000)
+def _antonym_stems_in(stems: frozenset[str]) -> frozenset[str]:
+    """The entries of _ANTONYMS that begin some stem (or word) of the set: what the
+    antonym checks ask of a sentence, computed once per sentence instead of once per pair."""
+    return frozenset(a for a in _ANTONYM_STEMS if any(s.startswith(a) for s in stems))
+
+
 def antonym_clash(claim: str, window: list[str]) -> str | None:
     """A reason when the claim uses a word whose opposite stands where the claim's own word
     should be in a window sentence about the same thing ("84% supported" vs "84% opposed")."""
-    claim_stems = _stems(claim)
-    claim_set = set(claim_stems)
+    claim_has = _antonym_stems_in(_stem_set(claim))
     claim_content = content_tokens(claim)
     for sentence in window:
-        stems = set(_stems(sentence))
         if len(content_tokens(sentence) & claim_content) < 2:
             continue
         for a, b in _PHRASE_ANTONYMS:
@@ -392,14 +414,14 @@ def antonym_clash(claim: str, window: list[str]) -> str | None:
                 ):
                     said = re.search(mine, claim, re.I).group(0)
                     return f'contradiction: the sentence says "{said}", the passage the opposite'
-
+        has = _antonym_stems_in(_stem_set(sentence))
         for a, b in _ANTONYMS:
             for mine, theirs in ((a, b), (b, a)):
                 if (
-                    any(s.startswith(mine) for s in claim_set)
-                    and not any(s.startswith(mine) for s in stems)
-                    and any(s.startswith(theirs) for s in stems)
-                    and not any(s.startswith(theirs) for s in claim_set)
+                    mine in claim_has
+                    and mine not in has
+                    and theirs in has
+                    and theirs not in claim_has
                 ):
                     word = next(w for w in _words(claim) if stem(w).startswith(mine))
                     other = next(w for w in _words(sentence) if stem(w).startswith(theirs))
@@ -407,14 +429,12 @@ def antonym_clash(claim: str, window: list[str]) -> str | None:
         # The same check next to each shared number: "84% supported" vs "84% opposed".
         mine_ctx, theirs_ctx = _number_contexts(claim), _number_contexts(sentence)
         for n, words in mine_ctx.items():
+            if n not in theirs_ctx:
+                continue
+            near, their_near = _antonym_stems_in(words), _antonym_stems_in(theirs_ctx[n])
             for a, b in _ANTONYMS:
                 for mine, theirs in ((a, b), (b, a)):
-                    if (
-                        n in theirs_ctx
-                        and any(w.startswith(mine) for w in words)
-                        and not any(w.startswith(mine) for w in theirs_ctx[n])
-                        and any(w.startswith(theirs) for w in theirs_ctx[n])
-                    ):
+                    if mine in near and mine not in their_near and theirs in their_near:
                         return (
                             f"contradiction: next to {n} the passage says the opposite of "
                             "the sentence"
@@ -422,7 +442,8 @@ def antonym_clash(claim: str, window: list[str]) -> str | None:
     return None
 
 
-def _number_contexts(text: str, quantities_only: bool = False) -> dict[str, set[str]]:
+@lru_cache(maxsize=20_000)
+def _number_contexts(text: str, quantities_only: bool = False) -> dict[str, frozenset[str]]:
     """For each number in text, the content words within three words either side
     (quantities_only: skip years and days of the month, which are dates, not amounts)."""
     words = re.findall(r"[\w.,%€$]+", CITATION_RE.sub(" ", text))
@@ -440,7 +461,7 @@ def _number_contexts(text: str, quantities_only: bool = False) -> dict[str, set[
             near = " ".join(words[max(0, i - 3) : i] + words[i + 1 : i + 4])
             near = re.sub(r"\d[\d.,]*", " ", near)
             out.setdefault(n, set()).update(content_tokens(near))
-    return out
+    return {n: frozenset(near) for n, near in out.items()}  # memoised: callers only read it
 
 
 def swapped_numbers(claim: str, window: list[str]) -> str | None:

@@ -42,9 +42,16 @@ class Settings:
     chunk_min_chars: int = 120
     # Retrieval: passages in one turn's evidence list (and `debate search`'s default -k).
     top_k: int = 8
+    # How the BM25 and dense rankings merge: convex (z-scored scores, weighted by the two
+    # weights), rrf (reciprocal rank, constant rrf_k), dense or bm25 (one ranking alone).
+    # Convex won on every labelled set we measured (evals/retrieval/RESULTS.md).
+    fusion: str = "convex"
+    # Candidates read from each ranking before fusing (at least 4 x the results asked).
+    candidates: int = 40
     rrf_k: int = 60
+    # Each ranking's weight; under convex fusion dense gets dense / (bm25 + dense) = 0.6.
     bm25_weight: float = 1.0
-    dense_weight: float = 1.0
+    dense_weight: float = 1.5
     # At most this many passages of one source in a search result or a turn's evidence (0: no cap).
     per_source_cap: int = 2
     # Student messages longer than this are truncated for retrieval and prompts (with a notice).

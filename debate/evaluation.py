@@ -323,7 +323,7 @@ def _ready_motion(motion_id: str, settings: Settings):
     motion = load_motion(motion_id, settings.corpus_dir)
     if ingest_motion(motion, settings).wrote_anything:
         invalidate(motion.id)
-    warm([], get_retriever(motion, settings).passages, settings.model_path)
+    warm([], get_retriever(motion, settings).all_passages(), settings.model_path)
     return motion
 
 

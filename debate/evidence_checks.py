@@ -233,7 +233,7 @@ class EvidenceChecks:
         self.motion = motion
         self.settings = settings
         self.retriever = get_retriever(motion, settings)
-        self.passages = self.retriever.passages
+        self.passages = self.retriever.all_passages()
         self.names = source_names(motion, self.passages)
 
     def check(self, claim: str, passage: Passage):

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import pairwise
 from typing import TYPE_CHECKING
 
@@ -98,7 +99,14 @@ def _embed(texts: list[str], model_path: str) -> list[list[float]]:
 
 
 def passage_sentences(text: str) -> list[str]:
-    return [BULLET.sub("", text[s:e]) for s, e in sentence_spans(text)]
+    """The sentences of a passage as the checker compares them (list bullets dropped)."""
+    return list(_passage_sentences(text))
+
+
+@lru_cache(maxsize=20_000)
+def _passage_sentences(text: str) -> tuple[str, ...]:
+    # Memoised: the same passages are cited turn after turn.
+    return tuple(BULLET.sub("", text[s:e]) for s, e in sentence_spans(text))
 
 
 def warm(claims: list[str], passages: list[Passage], model_path: str = "") -> None:
@@ -243,15 +251,7 @@ def _figure_missing(claim: str, joined: str, meta: str, label: str) -> str | Non
 def _name_missing(claim: str, joined: str, meta: str, gaz, label: str) -> str | None:
     """Layer 3, names: a place or named entity of the claim the passages lack (gaz: the
     world's places plus the motion's aliases)."""
-    canon_passage = canonical(joined + " " + meta, gaz)
-    passage_words = (
-        set(words(joined + " " + meta))
-        | set(canon_passage.split())
-        | initialisms(joined + " " + meta)
-    )
-    # A capital named as a place must be in the passage as a word of its own, not only
-    # inside a name such as "The Moscow Times".
-    bare = fold_accents(re.sub(r"\b[A-Z]\w+ (?=[A-Z][a-z])", " ", joined).lower())
+    canon_passage, passage_words, bare = _passage_names(joined, meta, gaz)
     for place in places_in(claim, gaz):
         if not re.search(rf"\b{place}\b", bare):
             return f'place "{place.title()}" not in {label}'
@@ -259,6 +259,23 @@ def _name_missing(claim: str, joined: str, meta: str, gaz, label: str) -> str | 
         if not entity_present(entity, canon_passage, passage_words, gaz):
             return f'name "{entity}" not in {label}'
     return None
+
+
+@lru_cache(maxsize=4096)
+def _passage_names(joined: str, meta: str, gaz) -> tuple[str, frozenset[str], str]:
+    """What layer 3 compares names with, for the cited passages' text and metadata: their
+    canonical text, their words (plus canonical ids and initialisms), and their text with
+    multi-word names removed. Memoised: the same passages are cited sentence after sentence."""
+    canon_passage = canonical(joined + " " + meta, gaz)
+    passage_words = frozenset(
+        set(words(joined + " " + meta))
+        | set(canon_passage.split())
+        | initialisms(joined + " " + meta)
+    )
+    # A capital named as a place must be in the passage as a word of its own, not only
+    # inside a name such as "The Moscow Times".
+    bare = fold_accents(re.sub(r"\b[A-Z]\w+ (?=[A-Z][a-z])", " ", joined).lower())
+    return canon_passage, passage_words, bare
 
 
 def check_sentence(
@@ -332,17 +349,30 @@ def check_reply(reply: Reply, settings: Settings | None = None) -> list[Verdict]
     """One verdict per sentence of the reply's text, in order."""
     model_path = settings.model_path if settings is not None else ""
     markers = parse_citations(reply.text)
-    verdicts = []
+    sentences = []
     for start, end in sentence_spans(reply.text):
         numbers = tuple(
             dict.fromkeys(n for c in markers if start <= c.start < end for n in c.numbers)
         )
-        verdicts.append(
-            check_sentence(
-                reply.text[start:end], numbers, reply, SUPPORT_THRESHOLD, model_path, start
-            )
-        )
-    return verdicts
+        sentences.append((start, reply.text[start:end], numbers))
+    _warm_cited(sentences, reply, model_path)
+    return [
+        check_sentence(sentence, numbers, reply, SUPPORT_THRESHOLD, model_path, start)
+        for start, sentence, numbers in sentences
+    ]
+
+
+def _warm_cited(sentences: list[tuple[int, str, tuple[int, ...]]], reply: Reply, model_path: str):
+    """Embed the claims of a reply's cited sentences, and their passages' sentences, in one
+    model call rather than one per sentence (most passage sentences are cached already)."""
+    claims, passages = [], []
+    for _, sentence, numbers in sentences:
+        cited = [reply.evidence.get(n) for n in numbers]
+        if cited and None not in cited:
+            claims.append(claim_text(sentence))
+            passages += [p for p in cited if p not in passages]
+    if claims:
+        warm(claims, passages, model_path)
 
 
 def badge(verdicts: list[Verdict]) -> str:

@@ -168,6 +168,23 @@ def _join(text: str, spans: list[tuple[int, int]]) -> str:
     return "".join(out)
 
 
+def _moved(verdicts: list[Verdict], text: str) -> list[Verdict] | None:
+    """The kept sentences' verdicts, placed in the joined text, when it splits into exactly
+    those sentences with the same citations: checking them again would give the same
+    verdicts (a verdict depends on the sentence, its citations and the evidence list, all
+    unchanged). None when joining changed a sentence boundary: then they are checked anew."""
+    spans = sentence_spans(text)
+    if not verdicts or len(spans) != len(verdicts):
+        return None
+    markers, moved = parse_citations(text), []
+    for (s, e), v in zip(spans, verdicts, strict=True):
+        numbers = tuple(dict.fromkeys(n for c in markers if s <= c.start < e for n in c.numbers))
+        if text[s:e] != v.sentence or numbers != v.citations:
+            return None
+        moved.append(replace(v, start=s, end=e))
+    return moved
+
+
 def guard_stream(
     chunks: Iterable[str],
     evidence: EvidenceList,
@@ -183,7 +200,7 @@ def guard_stream(
     configured); a failing sentence is held back and named in a notice."""
     draft = Reply(text="", evidence=evidence, side=side, phase=phase, engine=engine)
     buffer, done = "", 0
-    kept: list[tuple[int, int]] = []
+    kept: list[Verdict] = []  # of the sentences released, in buffer offsets
     held: list[Verdict] = []
 
     def release(spans: list[tuple[int, int]]) -> bool:
@@ -204,13 +221,13 @@ def guard_stream(
             if verdict.status in FAILING:
                 held.append(verdict)
             else:
-                kept.append((s, e))
+                kept.append(verdict)
         return len(kept) > before
 
     for chunk in chunks:
         buffer += chunk
         if release(_complete_sentences(buffer, final=False)):
-            yield _join(buffer, kept)
+            yield _join(buffer, [(v.start, v.end) for v in kept])
     if not buffer.strip():
         raise DebateError("the language model returned an empty reply")
     release(_complete_sentences(buffer, final=True))
@@ -219,9 +236,10 @@ def guard_stream(
         f"{_neutralise(v.sentence.strip(), draft)}"
         for v in held
     ]
-    reply = replace(draft, text=_join(buffer, kept) or NOTHING_LEFT, notices=notices)
+    shown = _join(buffer, [(v.start, v.end) for v in kept])
+    reply = replace(draft, text=shown or NOTHING_LEFT, notices=notices)
     offline = replace(settings, llm="")  # every kept sentence has been judged already
-    reply.verdicts = check_reply(reply, offline)
+    reply.verdicts = _moved(kept, reply.text) or check_reply(reply, offline)
     if failures(reply.verdicts):  # joining changed a sentence boundary: never show it
         reply = clean(reply, reply.verdicts)
         reply.verdicts = check_reply(reply, offline)

@@ -1,10 +1,16 @@
 """Sources -> passages with provenance -> Chroma. Idempotent and incremental.
 
 Every source of the motion is loaded, validated and chunked before the store is touched,
-and new embeddings are computed before anything is written, so a bad file or a crash in
-the model leaves the previous index as it was. Unchanged sources cost nothing (the model is
-not even loaded); a changed source replaces exactly its passages (embeddings of passages
-whose text did not change are reused); a removed source's passages are deleted.
+so a bad file leaves the previous index as it was. Unchanged sources cost nothing (the
+model is not even loaded); a changed source replaces exactly its passages (embeddings of
+passages whose text did not change are reused); a removed source's passages are deleted.
+New passages are embedded longest first and written WRITE_BATCH at a time: a crash loses
+at most one batch, and the next ingest goes on from there.
+
+Adding a file to a pack (`add_source`) is two steps, so that the web app can run the slow
+one in the background: `stage_source` checks the file and copies it into the pack (quick,
+refusals say why), `index_source` embeds it, and can be cancelled between batches; a
+failure or a cancel puts the pack and the index back as they were (`undo_source`).
 """
 
 from __future__ import annotations
@@ -16,13 +22,14 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from debate import motions as packs
 from debate.config import Settings
 from debate.embeddings import default_model_path, get_embedder
-from debate.errors import SourceError
+from debate.errors import DebateError, SourceError
+from debate.jobs import Cancelled
 from debate.loaders import load_source
 from debate.motions import KINDS, REQUIRED_SOURCE_FIELDS, STANCES, Motion, SourceSpec
 from debate.passages import CHUNKER_VERSION, Passage, make_passages
@@ -34,7 +41,9 @@ _locks: dict[str, threading.Lock] = {}
 _locks_guard = threading.Lock()
 
 Progress = Callable[[int, int], None]  # (done, total) embedded passages
-WRITE_BATCH = 64  # passages embedded and written together: the work a crash can lose
+# Passages embedded and written together: the most work a crash can lose (about ten
+# seconds of embedding on two cores). Larger writes cost Chroma less per passage.
+WRITE_BATCH = 256
 
 
 @dataclass
@@ -141,10 +150,13 @@ def ingest_motion(
     store: PassageStore | None = None,
     progress: Progress | None = None,
     rebuild: bool = False,
+    cancel: threading.Event | None = None,
 ) -> IngestReport:
     """Bring the motion's index up to date with its sources (see the module docstring).
     Crash-safe (see PassageStore): killed at any point, the previous index still answers
-    and the next run finishes the job without re-embedding what was already stored."""
+    and the next run finishes the job without re-embedding what was already stored. When
+    `cancel` is set, embedding stops at the next batch with `Cancelled`, leaving the index
+    as a crash would (debate.ingest.add_source undoes what it had written)."""
     started = time.perf_counter()
     store = store or open_store(settings, motion.id, repair=rebuild)
     with _lock_for(motion.id):
@@ -164,7 +176,9 @@ def ingest_motion(
             report.deleted = len(stored)
         if to_write or stale or target is not store or store.status() != "ok":
             target.begin(model_name)
-            report.embedded = _embed_and_write(target, to_write, prepared, settings, progress)
+            report.embedded = _embed_and_write(
+                target, to_write, prepared, settings, progress, cancel
+            )
             target.delete(stale)
             target.finish(model_name)
             if target is not store:
@@ -210,25 +224,34 @@ def _embed_and_write(
     prepared: list[PreparedSource],
     settings: Settings,
     progress: Progress | None,
+    cancel: threading.Event | None = None,
 ) -> int:
-    """Write the passages, reusing stored embeddings; new ones are embedded and written a
-    batch at a time, so that work done before a crash is kept. Returns how many were
-    embedded."""
+    """Write the passages, reusing stored embeddings; new ones are embedded and written
+    WRITE_BATCH at a time, so that work done before a crash is kept. Longest first: a
+    batch of texts of about the same length wastes little on padding. Returns how many
+    were embedded."""
     hashes = {src.spec.id: src.fingerprint for src in prepared}
     reuse = store.embeddings_for([p.id for p in passages])
     kept = [p for p in passages if p.id in reuse]
     store.upsert(kept, [reuse[p.id] for p in kept], hashes)
-    fresh = [p for p in passages if p.id not in reuse]
+    fresh = sorted((p for p in passages if p.id not in reuse), key=lambda p: -len(p.text))
     if not fresh:
         return 0
     embedder = get_embedder(settings.model_path)
-    if progress:
-        progress(0, len(fresh))
+    done = 0
+
+    def step(n: int) -> None:  # after each model batch: report, and stop if asked to
+        nonlocal done
+        done += n
+        if cancel is not None and cancel.is_set():
+            raise Cancelled("cancelled")
+        if progress:
+            progress(done, len(fresh))
+
+    step(0)
     for i in range(0, len(fresh), WRITE_BATCH):
         batch = fresh[i : i + WRITE_BATCH]
-        store.upsert(batch, embedder.embed([p.text for p in batch]), hashes)
-        if progress:
-            progress(i + len(batch), len(fresh))
+        store.upsert(batch, embedder.embed([p.text for p in batch], progress=step), hashes)
     return len(fresh)
 
 
@@ -252,19 +275,58 @@ class AddedSource:
         }
 
 
-def add_source(
+@dataclass
+class StagedSource:
+    """A source copied into its pack and listed by it, not yet (fully) indexed. Saved as a
+    journal in DATA_DIR/uploads/<motion>.json until its indexing has finished or been
+    undone, so that a server killed meanwhile finishes the job when it starts again
+    (`pending_sources`): phase 'adding' is completed by the next ingest (which reuses
+    every embedding already written), phase 'removing' is rolled back."""
+
+    motion_id: str
+    pack: str  # the motion.yaml that lists the source
+    source_id: str
+    path: str  # the copy inside the pack
+    yaml_before: str  # motion.yaml as it was before the source was added
+    title: str
+    passages: int
+    had_index: bool  # whether the motion had an index before (else undo drops it)
+    phase: str = "adding"
+
+
+def _journal(settings: Settings, motion_id: str) -> Path:
+    return settings.data_dir / "uploads" / f"{motion_id}.json"
+
+
+def _save_journal(settings: Settings, staged: StagedSource) -> None:
+    path = _journal(settings, staged.motion_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    packs.write_atomic(path, json.dumps(asdict(staged), ensure_ascii=False))
+
+
+def pending_sources(settings: Settings) -> list[StagedSource]:
+    """Sources whose indexing a stopped process left unfinished (see StagedSource)."""
+    found = []
+    for path in sorted((settings.data_dir / "uploads").glob("*.json")):
+        try:
+            found.append(StagedSource(**json.loads(path.read_text(encoding="utf-8"))))
+        except (OSError, ValueError, TypeError) as exc:
+            log.warning("ignoring an unreadable upload journal %s: %s", path, exc)
+    return found
+
+
+def stage_source(
     motion: Motion,
     file: str | Path,
     settings: Settings,
     *,
     name: str | None = None,
     meta: dict | None = None,
-    progress: Progress | None = None,
-) -> AddedSource:
-    """Add a file to a motion's pack (debate.motions.add_source, checked with the same
-    `prepare_source` ingest runs) and index it. If indexing fails the pack is put back as
-    it was; the index is unchanged when ingest fails before writing."""
+) -> StagedSource:
+    """Check the file with the same `prepare_source` ingest runs and copy it into the pack
+    (debate.motions.add_source); nothing is embedded yet (see `index_source`)."""
     prepared: list[PreparedSource] = []
+    had_index = open_store(settings, motion.id).status() != "missing"
     edit = packs.add_source(
         motion,
         file,
@@ -273,18 +335,100 @@ def add_source(
         max_mb=settings.upload_max_mb,
         check=lambda spec: prepared.append(prepare_source(motion, spec, settings)),
     )
+    staged = StagedSource(
+        motion.id,
+        str(edit.motion.root / "motion.yaml"),
+        edit.source.id,
+        str(edit.source.path),
+        edit.yaml_before,
+        str(prepared[0].meta.get("title") or edit.source.path.name),
+        len(prepared[0].passages),
+        had_index,
+    )
     try:
-        report = ingest_motion(edit.motion, settings, progress=progress)
+        _save_journal(settings, staged)
     except BaseException:
         edit.undo()
         raise
-    invalidate(edit.motion.id)
-    log.info("added source %s to %s (%d passages)", edit.source.id, motion.id, report.passages)
-    return AddedSource(
-        edit.motion,
-        edit.source.id,
-        str(prepared[0].meta.get("title") or edit.source.path.name),
-        edit.source.path,
-        len(prepared[0].passages),
-        report.embedded,
+    return staged
+
+
+def _listed(motion: Motion, staged: StagedSource) -> bool:
+    path = Path(staged.path).resolve()
+    return path.is_file() and any(
+        s.id == staged.source_id and s.path == path for s in motion.sources
     )
+
+
+def index_source(
+    staged: StagedSource,
+    settings: Settings,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+) -> AddedSource:
+    """Index a staged source. On any failure, or when `cancel` is set, the pack and the
+    index are put back as they were (`undo_source`) and the error is raised again;
+    a cancel raises Cancelled with a message saying so."""
+    motion = packs.load_motion_file(Path(staged.pack))
+    if staged.phase != "adding" or not _listed(motion, staged):
+        undo_source(staged, settings)
+        raise Cancelled(
+            f"“{staged.title}” was being taken out of {staged.motion_id} when the server "
+            "stopped; it is out now and the pack is as it was"
+        )
+    try:
+        report = ingest_motion(motion, settings, progress=progress, cancel=cancel)
+    except BaseException as exc:
+        undo_source(staged, settings)
+        if isinstance(exc, Cancelled):
+            raise Cancelled(
+                f"Cancelled: “{staged.title}” was taken out of {staged.motion_id} again; "
+                "its pack and index are as they were before the upload"
+            ) from None
+        raise
+    _journal(settings, staged.motion_id).unlink(missing_ok=True)
+    invalidate(motion.id)
+    log.info("added source %s to %s (%d passages)", staged.source_id, motion.id, report.passages)
+    return AddedSource(
+        motion, staged.source_id, staged.title, Path(staged.path), staged.passages, report.embedded
+    )
+
+
+def undo_source(staged: StagedSource, settings: Settings) -> None:
+    """Take a staged source out again: motion.yaml as before (byte for byte), the copied
+    file removed, and the index as before (the source's passages deleted, or the index
+    dropped when the motion had none). Safe to repeat: a process killed midway repeats it
+    on its next start (the journal says 'removing')."""
+    _save_journal(settings, replace(staged, phase="removing"))
+    yaml_path = Path(staged.pack)
+    try:
+        listed = _listed(packs.load_motion_file(yaml_path), staged)
+    except DebateError:
+        listed = True  # a pack that no longer loads: the text before the upload did
+    if listed:
+        packs.write_atomic(yaml_path, staged.yaml_before)
+    Path(staged.path).unlink(missing_ok=True)
+    store = open_store(settings, staged.motion_id)
+    if staged.had_index:
+        ingest_motion(packs.load_motion_file(yaml_path), settings, store)
+    else:
+        store.drop()
+    invalidate(staged.motion_id)
+    _journal(settings, staged.motion_id).unlink(missing_ok=True)
+
+
+def add_source(
+    motion: Motion,
+    file: str | Path,
+    settings: Settings,
+    *,
+    name: str | None = None,
+    meta: dict | None = None,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+) -> AddedSource:
+    """Add a file to a motion's pack and index it (`stage_source`, then `index_source`).
+    If indexing fails or is cancelled (Ctrl-C included) the pack and the index are put
+    back as they were."""
+    staged = stage_source(motion, file, settings, name=name, meta=meta)
+    return index_source(staged, settings, progress=progress, cancel=cancel)

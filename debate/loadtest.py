@@ -1,16 +1,120 @@
 """`python -m debate.loadtest URL [--sessions 20] [--turns 10] [--password PW]`: drive a
-running app with simultaneous sessions (debate.bench.concurrency) and print the table."""
+running app (`debate serve`) with simultaneous sessions and print the table: errors,
+cross-talk between sessions, and turn latency p50/p95 next to one session alone."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
+import time
+from uuid import uuid4
 
 from rich.console import Console
+from rich.table import Table
 
-from debate.bench import concurrency, concurrency_table
+from debate.bench import percentile
 from debate.config import load_settings, offline_environment
+
+
+def _side_of(banner_html: str) -> str:
+    return "defend" if "side-defend" in (banner_html or "") else "attack"
+
+
+def _one_session(url: str, index: int, turns: int, switch: bool, password: str, run: str) -> dict:
+    """One simulated student (and, when `switch`, a coach who switches sides every third
+    turn) in a tab of its own; checks its chat holds only its own turns and its side."""
+    from gradio_client import Client
+
+    client = Client(url, verbose=False, download_files=False)
+    client.predict(api_name="/load")
+    latencies, errors, tokens = [], [], []
+    side = "attack"
+    if switch:
+        client.predict(password, api_name="/unlock")
+    chat: list = []
+    for turn in range(turns):
+        if switch and turn and turn % 3 == 0:
+            out = client.predict(api_name="/switch_side")
+            side = "defend" if side == "attack" else "attack"
+            if _side_of(out[4]) != side:
+                errors.append(f"session {index}: side switch not shown")
+        token = f"zq{run}s{index}t{turn}x"
+        tokens.append(token)
+        started = time.perf_counter()
+        try:
+            out = client.predict(
+                f"Turn {turn}: my point {token} is that the evidence favours my side.",
+                api_name="/send",
+            )
+        except Exception as exc:  # counted, not raised: the benchmark reports errors
+            errors.append(f"session {index} turn {turn}: {type(exc).__name__}: {exc}")
+            continue
+        latencies.append(time.perf_counter() - started)
+        chat = out[3] or []
+        if _side_of(out[6]) != side:
+            errors.append(f"session {index} turn {turn}: banner shows the wrong side")
+    text = json.dumps(chat)
+    found = set(re.findall(rf"zq{run}s(\d+)t\d+x", text))
+    crosstalk = sorted(int(s) for s in found if int(s) != index)
+    missing = [t for t in tokens if t not in text]
+    return {
+        "latencies": latencies,
+        "errors": errors,
+        "crosstalk": crosstalk,
+        "missing": missing,
+        "bot_turns": sum(1 for m in chat if m.get("role") == "assistant"),
+    }
+
+
+def concurrency(
+    url: str, sessions: int = 20, turns: int = 10, password: str = "", switch_share: float = 0.25
+) -> dict:
+    """Drive `sessions` simultaneous tabs of a running app (`debate serve`) through `turns`
+    turns each, coaches switching sides in some (`switch_share`, needs the coach password
+    when one is set); then one session alone as the baseline, in the same run. Reports
+    errors, cross-talk (another session's unique token in a tab's chat), and turn latency
+    p50/p95 next to the baseline's."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    run = uuid4().hex[:6]
+    switching = set(range(0, sessions, max(1, round(1 / switch_share)))) if switch_share else set()
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=sessions) as pool:
+        futures = [
+            pool.submit(_one_session, url, i, turns, i in switching, password, run)
+            for i in range(sessions)
+        ]
+        results = [f.result() for f in futures]
+    wall = time.perf_counter() - started
+    alone = _one_session(url, sessions, turns, False, password, run + "b")
+    lat = [x for r in results for x in r["latencies"]]
+    return {
+        "sessions": sessions,
+        "turns": turns,
+        "switching_sessions": len(switching),
+        "errors": [e for r in results for e in r["errors"]] + alone["errors"],
+        "crosstalk": sum(len(r["crosstalk"]) for r in results),
+        "missing_turns": sum(len(r["missing"]) for r in results),
+        "turns_done": len(lat),
+        "wall_s": wall,
+        "p50_s": percentile(lat, 0.5),
+        "p95_s": percentile(lat, 0.95),
+        "baseline_p50_s": percentile(alone["latencies"], 0.5),
+        "baseline_p95_s": percentile(alone["latencies"], 0.95),
+    }
+
+
+def concurrency_table(r: dict) -> Table:
+    t = Table("measure", "concurrent", "one session alone", title="debate concurrency")
+    t.add_row("sessions × turns", f"{r['sessions']} × {r['turns']}", f"1 × {r['turns']}")
+    t.add_row("turn latency p50", f"{r['p50_s']:.2f} s", f"{r['baseline_p50_s']:.2f} s")
+    t.add_row("turn latency p95", f"{r['p95_s']:.2f} s", f"{r['baseline_p95_s']:.2f} s")
+    t.add_row("errors", str(len(r["errors"])), "")
+    t.add_row("cross-talk (foreign tokens)", str(r["crosstalk"]), "")
+    t.add_row("turns missing from a chat", str(r["missing_turns"]), "")
+    return t
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,35 +1,50 @@
 """Hybrid retrieval: BM25 over the motion's passages plus dense vectors from Chroma,
-fused by reciprocal rank (Cormack et al. 2009), side-aware and diversified across sources.
+fused, side-aware and diversified across sources.
 
-RRF score of a passage = sum over rankings r of  w_r / (rrf_k + rank_r(passage)).
 BM25 catches exact rare terms (names, numbers) that dense search blurs; dense search
-catches paraphrases that share no words with the passage.
+catches paraphrases that share no words with the passage. The default fusion is a convex
+combination of the two rankings' z-scored scores (Bruch, Gai & Ingber 2023), weighted by
+`bm25_weight` and `dense_weight`; reciprocal rank fusion (Cormack et al. 2009, constant
+`rrf_k`) and either ranking alone are settings (`fusion`). evals/retrieval/RESULTS.md has
+the measurements behind the default.
+
+The BM25 index (debate.lexical) is built when an ingest finishes and loaded from its file;
+it also holds each passage's source, stance and text fingerprint, so ranking, the side
+bonus and de-duplication need no texts: a search reads from the store only the passages it
+returns.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import logging
 import threading
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from debate.config import Settings
 from debate.embeddings import get_embedder
-from debate.errors import QueryError
+from debate.errors import DebateError, QueryError
+from debate.fusion import Fusion
+from debate.lexical import PassageMeta
 from debate.motions import Motion
 from debate.passages import Passage
 from debate.store import PassageStore, open_store
-from debate.text import clean_input, has_words, normalise, tokenize
+from debate.text import clean_input, has_words, tokenize
 
 log = logging.getLogger(__name__)
 
 SIDE_STANCE = {"defend": "supports", "attack": "opposes"}
+SIDE_SHARE = 0.35  # of the spread of fused scores: see side_bonus
+_searchers = ThreadPoolExecutor(max_workers=4, thread_name_prefix="dense-search")
 
 
 @dataclass(frozen=True)
 class Retrieved:
     passage: Passage
-    score: float  # fused RRF score
+    score: float  # fused score (see the `fusion` setting)
     bm25_rank: int | None = None  # 1-based, None when not in that ranking's candidates
     dense_rank: int | None = None
     similarity: float | None = None  # cosine similarity from the dense ranking
@@ -56,18 +71,14 @@ def clean_query(query: str, max_chars: int) -> tuple[str, bool]:
 
 
 class Retriever:
-    """Retrieval for one motion. Built once per motion (BM25 index in memory), reused."""
+    """Retrieval for one motion, built once per motion and reused. It holds the BM25 index
+    (ids and postings, no texts) and the model; passages are read from the store."""
 
     def __init__(self, motion: Motion, settings: Settings, store: PassageStore | None = None):
-        from rank_bm25 import BM25Okapi
-
         self.motion = motion
         self.settings = settings
         self.store = store or open_store(settings, motion.id)
-        self.passages = self.store.all_passages()  # raises IndexMissingError if not ingested
-        self.by_id = {p.id: p for p in self.passages}
-        corpus = [tokenize(f"{p.title} {p.text}") for p in self.passages]
-        self.bm25 = BM25Okapi(corpus) if self.passages else None
+        self.lexical = self.store.lexical_index()  # raises IndexMissingError if not ingested
         self.embedder = get_embedder(settings.model_path)
 
     def with_settings(self, settings: Settings) -> Retriever:
@@ -77,27 +88,47 @@ class Retriever:
         clone.settings = settings
         return clone
 
+    def get(self, ids: list[str]) -> list[Passage]:
+        """The passages of these ids, in their order (ids no longer stored are left out)."""
+        return self.store.get(list(ids))
+
+    def all_passages(self) -> list[Passage]:
+        """Every passage of the motion, read from the store on each call: for callers that
+        scan a whole (small) motion, never for search."""
+        return self.store.all_passages()
+
     def bm25_ranking(self, query: str, n: int) -> list[tuple[str, float]]:
-        tokens = tokenize(query)
-        if not tokens or self.bm25 is None:
-            return []
-        scores = self.bm25.get_scores(tokens)
-        order = sorted(range(len(scores)), key=lambda i: -scores[i])
-        return [(self.passages[i].id, float(scores[i])) for i in order[:n] if scores[i] > 0]
+        return self.lexical.top(tokenize(query), n)
 
-    def dense_query(self, query: str, side: str | None) -> str:
-        """What the dense ranking embeds: the query, plus the side's claim when given."""
-        return f"{query}\n{self.motion.side_label(side)}" if side else query
-
-    def warm(self, queries: list[str], side: str | None = None) -> None:
-        """Embed the dense forms of several queries in one batch (a debate turn searches
-        for each contention it argues: one model call instead of five)."""
-        self.embedder.embed_cached([self.dense_query(q, side) for q in queries])
+    def warm(self, queries: list[str]) -> None:
+        """Embed several queries in one batch (a debate turn searches for each contention
+        it argues: one model call instead of five)."""
+        self.embedder.embed_cached(queries)
 
     def dense_ranking(self, query: str, n: int) -> list[tuple[str, float]]:
-        # cached: contentions come back turn after turn
-        hits = self.store.query(self.embedder.embed_cached([query])[0], n)
-        return [(h.passage.id, h.score) for h in hits]
+        """The n passages nearest the query's embedding (cached: contentions come back turn
+        after turn), as (id, cosine similarity)."""
+        if n <= 0:
+            return []
+        nearest = self.store.nearest(self.embedder.embed_cached([query])[0], n)
+        held = self.lexical.row_of  # vectors of records deleted mid-crash are not in it
+        return [(pid, sim) for pid, sim in nearest if pid in held][:n]
+
+    def fusion(self) -> Fusion:
+        """The fusion the settings ask for (a bad value is a DebateError naming it)."""
+        s = self.settings
+        total = s.bm25_weight + s.dense_weight
+        try:
+            return Fusion(
+                s.fusion,
+                rrf_k=s.rrf_k,
+                bm25_weight=s.bm25_weight,
+                dense_weight=s.dense_weight,
+                alpha=s.dense_weight / total if total > 0 else 0.5,
+                norm="zscore",
+            )
+        except ValueError as exc:
+            raise DebateError(f"retrieval settings (DEBATE_FUSION, weights): {exc}") from exc
 
     def search(
         self,
@@ -106,59 +137,64 @@ class Retriever:
         side: str | None = None,
         exclude: set[str] | frozenset[str] = frozenset(),
         per_source_cap: int | None = None,
-        mode: str = "hybrid",
+        mode: str | None = None,
     ) -> list[Retrieved]:
-        """Top-k passages for a query. `side` (defend/attack) adds the side's claim to the
-        query and favours passages whose source stance matches the side. `mode` is
-        hybrid, bm25 or dense (the last two exist for tests and benchmarks)."""
+        """Top-k passages for a query. `side` (defend/attack) favours passages whose source
+        takes the side's stance. `mode` (hybrid, dense or bm25) overrides the `fusion`
+        setting's choice of rankings; hybrid means the configured fusion."""
         query, _ = clean_query(query, self.settings.max_message_chars)
         k = k or self.settings.top_k
         cap = self.settings.per_source_cap if per_source_cap is None else per_source_cap
-        pool = max(4 * k, 30)
-        dense_query = self.dense_query(query, side)
-        bm25 = self.bm25_ranking(query, pool) if mode in ("hybrid", "bm25") else []
-        dense = self.dense_ranking(dense_query, pool) if mode in ("hybrid", "dense") else []
-
-        rrf_k = self.settings.rrf_k
-        fused = fuse(
-            [(self.settings.bm25_weight, bm25), (self.settings.dense_weight, dense)], rrf_k
-        )
+        depth = max(self.settings.candidates, 4 * k)
+        fusion = dataclasses.replace(self.fusion(), depth=depth)
+        if mode in ("dense", "bm25"):
+            fusion = dataclasses.replace(fusion, method=mode)
+        wants_dense, wants_bm25 = fusion.method != "bm25", fusion.method != "dense"
+        # Chroma searches the vectors while BM25 ranks
+        searching = _searchers.submit(self.dense_ranking, query, depth if wants_dense else 0)
+        bm25 = self.bm25_ranking(query, depth) if wants_bm25 else []
+        dense = searching.result()
+        fused = dict(fusion(bm25, dense))
+        meta = self.lexical.meta(fused)
+        fused = {pid: score for pid, score in fused.items() if pid in meta}
         if side:
-            add_side_bonus(fused, self.by_id, SIDE_STANCE[side], rrf_k)
-        chosen = diversify(fused, self.by_id, k, cap, exclude)
+            add_side_bonus(fused, meta, SIDE_STANCE[side], side_bonus(fused, fusion))
+        chosen = diversify(fused, meta, k, cap, exclude)
+        passages = {p.id: p for p in self.get(chosen)}
         bm25_rank = {pid: r for r, (pid, _) in enumerate(bm25, 1)}
         dense_rank = {pid: r for r, (pid, _) in enumerate(dense, 1)}
         similarity = dict(dense)
         return [
             Retrieved(
-                self.by_id[pid],
+                passages[pid],
                 fused[pid],
                 bm25_rank.get(pid),
                 dense_rank.get(pid),
                 similarity.get(pid),
             )
             for pid in chosen
+            if pid in passages  # deleted since the index was read
         ]
 
 
-def fuse(rankings: list[tuple[float, list[tuple[str, float]]]], rrf_k: int) -> dict[str, float]:
-    """Reciprocal rank fusion: {passage id: sum over (weight, ranking) of weight / (rrf_k +
-    rank)}, in order of first appearance."""
-    fused: dict[str, float] = {}
-    for weight, ranking in rankings:
-        for rank, (pid, _) in enumerate(ranking, 1):
-            fused[pid] = fused.get(pid, 0.0) + weight / (rrf_k + rank)
-    return fused
+def side_bonus(fused: dict[str, float], fusion: Fusion) -> float:
+    """What a passage of the side's stance gains: half a first rank's score under RRF. That
+    is about 0.35 of the spread of a search's fused scores (top 2/61, a lone rank 32 about
+    1/92), the share given under the score-based fusions. No labelled data judges sided
+    relevance, so this size is carried over, not fitted."""
+    if fusion.method == "rrf":
+        return 0.5 / (fusion.rrf_k + 1)
+    values = fused.values()
+    return SIDE_SHARE * (max(values) - min(values)) if fused else 0.0
 
 
 def add_side_bonus(
-    fused: dict[str, float], by_id: dict[str, Passage], wanted_stance: str, rrf_k: int
+    fused: dict[str, float], meta: Mapping, wanted_stance: str, bonus: float
 ) -> None:
-    """Half a first rank's score to passages whose source takes the side's stance, a
-    quarter to mixed ones (in place)."""
-    bonus = 0.5 / (rrf_k + 1)
+    """`bonus` to passages whose source takes the side's stance, half of it to mixed ones
+    (in place). `meta` maps ids to anything with a `stance` (PassageMeta, Passage)."""
     for pid in fused:
-        stance = by_id[pid].stance
+        stance = meta[pid].stance
         if stance == wanted_stance:
             fused[pid] += bonus
         elif stance == "mixed":
@@ -167,7 +203,7 @@ def add_side_bonus(
 
 def diversify(
     fused: dict[str, float],
-    by_id: dict[str, Passage],
+    meta: Mapping[str, PassageMeta],
     k: int,
     cap: int,
     exclude: set[str] | frozenset[str],
@@ -175,19 +211,18 @@ def diversify(
     """The k best passage ids by fused score, skipping excluded ids and duplicate texts, at
     most `cap` per source (0: no cap) unless too few sources remain to fill k."""
     chosen: list[str] = []
-    seen_text: set[str] = set()
+    seen_text: set[int] = set()
     per_source: dict[str, int] = {}
     overflow: list[str] = []
     for pid in sorted(fused, key=lambda pid: -fused[pid]):
-        passage = by_id[pid]
-        key = " ".join(normalise(passage.text).split())
-        if pid in exclude or key in seen_text:
+        about = meta[pid]
+        if pid in exclude or about.text_key in seen_text:
             continue
-        seen_text.add(key)
-        if cap and per_source.get(passage.source_id, 0) >= cap:
+        seen_text.add(about.text_key)
+        if cap and per_source.get(about.source_id, 0) >= cap:
             overflow.append(pid)
             continue
-        per_source[passage.source_id] = per_source.get(passage.source_id, 0) + 1
+        per_source[about.source_id] = per_source.get(about.source_id, 0) + 1
         chosen.append(pid)
         if len(chosen) == k:
             break

@@ -24,8 +24,16 @@ from debate.citations import EvidenceList, Reply
 from debate.config import Settings
 from debate.engines import get_engine
 from debate.engines.base import Engine, check_side
-from debate.engines.evidence import load_templates
-from debate.engines.plan import PHASES, SpeechRequest, argued_side, clean_message, message_kind
+from debate.engines.evidence import EvidenceEngine, load_templates
+from debate.engines.plan import (
+    PHASES,
+    SpeechRequest,
+    argued_side,
+    clean_message,
+    message_kind,
+    warm_message,
+)
+from debate.engines.warmup import warm_motion
 from debate.errors import DebateError, QueryError
 from debate.faithfulness import check_reply
 from debate.motions import Motion, load_motion
@@ -36,7 +44,7 @@ from debate.transcript import Turn
 
 log = logging.getLogger(__name__)
 
-__all__ = ["PHASES", "OPENERS", "Turn", "Session"]
+__all__ = ["PHASES", "OPENERS", "Turn", "Session", "warm_first_turn"]
 OPENERS = ("student", "bot")
 
 
@@ -184,6 +192,8 @@ class Session:
         )
 
     def _request(self, text: str) -> SpeechRequest:
+        if text:
+            warm_message(text, self.settings)
         return SpeechRequest(
             motion=self.motion,
             settings=self.settings,
@@ -260,3 +270,18 @@ class Session:
     @property
     def transcript_path(self) -> Path:
         return transcript.path_for(self)
+
+
+def warm_first_turn(motion: Motion, settings: Settings) -> None:
+    """Do ahead what the first turns on a motion would compute: embed its contentions and
+    their passages' sentences, then play a throwaway opening and reply per side with the
+    offline engine (never an LLM: nothing leaves the machine; nothing is saved). What the
+    first student turn still computes is its own message and passages only it finds."""
+    warm_motion(motion, settings)
+    for side in ("defend", "attack"):
+        session = Session(motion, settings, bot_side=side, engine=EvidenceEngine(settings))
+        session.autosave = False
+        session.open_round()
+        other = "attack" if side == "defend" else "defend"
+        claims = [c.claim for c in motion.contentions_for(other)]
+        session.respond(claims[0] if claims else motion.side_label(other))

@@ -7,14 +7,18 @@ default embedding function (which would download a model) is never used.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
-from dataclasses import dataclass
+import uuid
+from collections.abc import Iterator
 from functools import lru_cache
+from pathlib import Path
 from urllib.parse import urlparse
 
 from debate.config import Settings
 from debate.errors import DebateError, IndexMissingError
+from debate.lexical import Document, IndexFileError, LexicalIndex, build
 from debate.passages import Passage
 
 log = logging.getLogger(__name__)
@@ -78,12 +82,6 @@ def make_client(settings: Settings, repair: bool = False):
     return _client(settings.chroma_url, str(settings.chroma_path))
 
 
-@dataclass(frozen=True)
-class Hit:
-    passage: Passage
-    score: float  # cosine similarity in [-1, 1]
-
-
 class PassageStore:
     """The passages of one motion, in one Chroma collection, written crash-safely.
 
@@ -94,12 +92,19 @@ class PassageStore:
     rebuild (or a new embedding model) writes a staged collection (`<name>--next`) and
     swaps it in by renaming; a death between the renames is repaired on the next open. A
     first ingest that never finished is reported as incomplete, never as an empty index.
+
+    Each finished write also stamps a new `lexical_generation` in the metadata and saves
+    the BM25 index of the collection (debate.lexical) under `index_dir`, stamped with the
+    same generation: a reader loads it only while the two agree (see `lexical_index`).
     """
 
-    def __init__(self, client, motion_id: str, name: str | None = None):
+    def __init__(
+        self, client, motion_id: str, name: str | None = None, index_dir: Path | None = None
+    ):
         self.client = client
         self.motion_id = motion_id
         self.name = name or collection_name(motion_id)
+        self.index_dir = index_dir
 
     def _get(self, name: str):
         try:
@@ -119,6 +124,7 @@ class PassageStore:
             old.modify(name=self.name)
         elif staged is not None and (staged.metadata or {}).get("complete"):
             staged.modify(name=self.name)
+            self._adopt_lexical(self.name + "--next")
 
     def _collection(self, create: bool = False, model: str = ""):
         col = self._get(self.name)
@@ -212,7 +218,8 @@ class PassageStore:
 
     # -- writing -------------------------------------------------------------------------
     def begin(self, model: str) -> None:
-        """Mark a write as under way (creating the collection if needed)."""
+        """Mark a write as under way (creating the collection if needed); the saved BM25
+        index no longer matches from here on."""
         col = self._collection(create=True, model=model)
         meta = col.metadata or {}
         col.modify(
@@ -240,93 +247,174 @@ class PassageStore:
             col.delete(ids=ids[i : i + BATCH])
 
     def finish(self, model: str) -> None:
-        """Mark the write as done: the collection is complete."""
-        self._collection(create=True).modify(
-            metadata=_meta(self.motion_id, model, complete=True, writing=False)
-        )
+        """Mark the write as done (the collection is complete) under a new generation, and
+        save the BM25 index of what the collection now holds."""
+        generation = uuid.uuid4().hex[:16]
+        col = self._collection(create=True)
+        col.modify(metadata=_meta(self.motion_id, model, True, False, generation))
+        self._save_lexical(build(self.documents(), generation))
 
     def staged(self) -> PassageStore:
         """The staging collection of a rebuild (see `swap_in`)."""
-        return PassageStore(self.client, self.motion_id, self.name + "--next")
+        return PassageStore(self.client, self.motion_id, self.name + "--next", self.index_dir)
 
     def swap_in(self, staged: PassageStore) -> None:
         """Replace this collection by a finished staged one: rename this one aside, rename
-        the staged one into place, drop the old one. `_recover` repairs a death between."""
+        the staged one into place, drop the old one. `_recover` repairs a death between.
+        The staged BM25 index moves along (the generation travels in the metadata)."""
         current = self._get(self.name)
         if current is not None:
             current.modify(name=self.name + "--old")
         self.client.get_collection(staged.name, embedding_function=None).modify(name=self.name)
         if current is not None:
             self.client.delete_collection(self.name + "--old")
+        self._adopt_lexical(staged.name)
 
     def drop(self) -> None:
         for name in (self.name, self.name + "--next", self.name + "--old"):
             if self._get(name) is not None:
                 self.client.delete_collection(name)
+        for name in (self.name, self.name + "--next"):
+            if self.index_dir is not None:
+                (self.index_dir / f"{name}.npz").unlink(missing_ok=True)
+
+    # -- the BM25 index --------------------------------------------------------------------
+    def lexical_path(self) -> Path | None:
+        return None if self.index_dir is None else self.index_dir / f"{self.name}.npz"
+
+    def lexical_index(self) -> LexicalIndex:
+        """The BM25 index of the collection: the saved one when its generation is the
+        collection's, else rebuilt from the stored passages (and saved, unless a write is
+        under way). A missing, stale or damaged file is rebuilt, never served."""
+        col = self._collection()  # raises IndexMissingError when there is nothing to search
+        meta = col.metadata or {}
+        settled = not meta.get("writing")
+        # Collections written before generations existed are keyed by their size; any
+        # write since goes through begin/finish, which stamps a generation.
+        generation = meta.get("lexical_generation") or f"unversioned-{col.count()}"
+        path = self.lexical_path()
+        if path is not None and settled:
+            try:
+                index = LexicalIndex.load(path)
+                if index.generation == generation and index.size == col.count():
+                    return index
+                log.info("the BM25 index of %s is out of date: rebuilding it", self.motion_id)
+            except FileNotFoundError:
+                log.info("no saved BM25 index for %s: building it", self.motion_id)
+            except IndexFileError as exc:
+                log.warning(
+                    "the BM25 index of %s is damaged (%s): rebuilding it", self.motion_id, exc
+                )
+        index = build(self.documents(), generation)
+        if settled:
+            self._save_lexical(index)
+        else:
+            log.info("a write to %s is under way: BM25 index built, not saved", self.motion_id)
+        return index
+
+    def _adopt_lexical(self, name: str) -> None:
+        """Take over the saved BM25 index of a collection renamed to this one."""
+        if self.index_dir is not None and (self.index_dir / f"{name}.npz").exists():
+            (self.index_dir / f"{name}.npz").replace(self.index_dir / f"{self.name}.npz")
+
+    def _save_lexical(self, index: LexicalIndex) -> None:
+        path = self.lexical_path()
+        if path is None:
+            return
+        try:
+            index.save(path)
+        except OSError as exc:  # the next start rebuilds it: slower, never wrong
+            log.warning("cannot save the BM25 index to %s: %s", path, exc)
+
+    def documents(self) -> Iterator[Document]:
+        """Every stored passage as BM25 sees it, read a page at a time."""
+        col = self._get(self.name)
+        for offset in range(0, col.count() if col is not None else 0, READ_PAGE):
+            try:
+                got = col.get(include=["documents", "metadatas"], limit=READ_PAGE, offset=offset)
+            except Exception as exc:
+                raise _store_error(exc, self.motion_id) from exc
+            for pid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
+                meta = meta or {}
+                yield Document(
+                    pid,
+                    (str(meta.get("source_id", "")), int(meta.get("start", 0))),
+                    f"{meta.get('title', '')} {doc or ''}",
+                    str(meta.get("stance", "")),
+                    doc or "",
+                )
 
     def all_passages(self) -> list[Passage]:
+        """Every passage, by source and offset. Read a page at a time: one unbounded `get`
+        fails on large collections (SQLite's limit on query variables)."""
+        passages = []
         try:
-            got = self._collection().get(include=["documents", "metadatas"])
+            col = self._collection()
+            for offset in range(0, col.count(), READ_PAGE):
+                got = col.get(include=["documents", "metadatas"], limit=READ_PAGE, offset=offset)
+                passages.extend(
+                    Passage.from_record(pid, doc, meta)
+                    for pid, doc, meta in zip(
+                        got["ids"], got["documents"], got["metadatas"], strict=True
+                    )
+                )
         except DebateError:
             raise
         except Exception as exc:
             raise _store_error(exc, self.motion_id) from exc
-        passages = [
-            Passage.from_record(pid, doc, meta)
-            for pid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
-        ]
         passages.sort(key=lambda p: (p.source_id, p.start))
         return passages
 
     def get(self, ids: list[str]) -> list[Passage]:
-        got = self._collection().get(ids=ids, include=["documents", "metadatas"])
+        """The stored passages of these ids, in their order; ids not stored are left out."""
+        if not ids:
+            return []
+        try:
+            got = self._collection().get(ids=ids, include=["documents", "metadatas"])
+        except DebateError:
+            raise
+        except Exception as exc:
+            raise _store_error(exc, self.motion_id) from exc
         by_id = {
             pid: Passage.from_record(pid, doc, meta)
             for pid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
         }
         return [by_id[i] for i in ids if i in by_id]
 
-    def query(self, embedding: list[float], k: int) -> list[Hit]:
+    def nearest(self, embedding: list[float], k: int) -> list[tuple[str, float]]:
+        """The k stored passages nearest the embedding: (id, cosine similarity), best
+        first. Ids only: a search reads the texts of the few passages it returns. After a
+        crash mid-delete Chroma can still return a vector whose record is gone; the caller
+        drops ids its BM25 index (built from the records) does not hold, so a few extra
+        results stand in for them."""
+        if k <= 0:
+            return []
         try:
-            col = self._collection()
-            if k <= 0 or col.count() == 0:
-                return []
-            got = col.query(
-                query_embeddings=[embedding],
-                n_results=k + STALE_MARGIN,
-                include=["documents", "metadatas", "distances"],
+            got = self._collection().query(
+                query_embeddings=[embedding], n_results=k + STALE_MARGIN, include=["distances"]
             )
         except DebateError:
             raise
         except Exception as exc:
             raise _store_error(exc, self.motion_id) from exc
-        # A vector whose record is gone (Chroma after a crash mid-delete) has no document:
-        # skip it rather than fail the search; the next ingest rewrites the index.
-        return [
-            Hit(Passage.from_record(pid, doc, meta), 1.0 - float(dist))
-            for pid, doc, meta, dist in zip(
-                got["ids"][0],
-                got["documents"][0],
-                got["metadatas"][0],
-                got["distances"][0],
-                strict=True,
-            )
-            if doc is not None and meta is not None
-        ][:k]
+        pairs = zip(got["ids"][0], got["distances"][0], strict=True)
+        return [(pid, 1.0 - float(dist)) for pid, dist in pairs]
 
 
 BATCH = 500
+READ_PAGE = 5000  # passages read at once when building the BM25 index
 # Extra results asked of a query, to stand in for vectors of deleted records that Chroma
 # can still return after a crash (they are dropped).
 STALE_MARGIN = 16
 
 
-def _meta(motion_id: str, model: str, complete: bool, writing: bool) -> dict:
+def _meta(motion_id: str, model: str, complete: bool, writing: bool, generation: str = "") -> dict:
     return {
         "motion": motion_id,
         "embedding_model": model or "unknown",
         "complete": bool(complete),
         "writing": bool(writing),
+        "lexical_generation": generation,
     }
 
 
@@ -344,5 +432,15 @@ def _store_error(exc: Exception, motion_id: str) -> DebateError:
     )
 
 
+def lexical_dir(settings: Settings) -> Path:
+    """Where BM25 indexes are saved: under the data dir, one folder per Chroma (embedded,
+    or a server by its URL), so two servers' motions never share a file."""
+    if not settings.chroma_url:
+        return settings.data_dir / "lexical" / "embedded"
+    return (
+        settings.data_dir / "lexical" / hashlib.sha1(settings.chroma_url.encode()).hexdigest()[:12]
+    )
+
+
 def open_store(settings: Settings, motion_id: str, repair: bool = False) -> PassageStore:
-    return PassageStore(make_client(settings, repair), motion_id)
+    return PassageStore(make_client(settings, repair), motion_id, index_dir=lexical_dir(settings))

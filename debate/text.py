@@ -125,7 +125,17 @@ _STROKES = str.maketrans("ĐđØøŁłĦħı", "DdOoLlHhi")
 
 def fold_accents(text: str) -> str:
     """'Vučić' -> 'Vucic', 'Đilas' -> 'Dilas'."""
+    if text.isascii():  # most text: nothing to fold (the checker calls this per sentence)
+        return text
+    return _fold(text)
+
+
+@lru_cache(maxsize=8192)
+def _fold(text: str) -> str:
+    # Memoised: the checker folds the same passages for every sentence that cites them.
     decomposed = unicodedata.normalize("NFKD", text.translate(_STROKES))
+    if decomposed.isascii():
+        return decomposed
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
@@ -144,8 +154,10 @@ def normalise_quote(text: str) -> str:
     return " ".join("".join(_normalise_char(c) for c in text).split())
 
 
-def _normalise_with_map(text: str) -> tuple[str, list[int]]:
-    """normalise_quote(text) plus, for each of its characters, the index in text."""
+@lru_cache(maxsize=4096)
+def _normalise_with_map(text: str) -> tuple[str, tuple[int, ...]]:
+    """normalise_quote(text) plus, for each of its characters, the index in text.
+    Memoised (the same passages are searched for quote after quote), hence a tuple."""
     chars: list[str] = []
     index: list[int] = []
     last_space = True  # drop leading spaces
@@ -159,7 +171,7 @@ def _normalise_with_map(text: str) -> tuple[str, list[int]]:
                 last_space = False
             chars.append(c)
             index.append(i)
-    return "".join(chars), index
+    return "".join(chars), tuple(index)
 
 
 _ELLIPSIS = re.compile(r"\[\.\.\.\]|\[…\]|\.\.\.|…")

@@ -329,19 +329,13 @@ def _upload(tmp_path, name: str, data: bytes | str) -> Path:
 def test_md_upload_without_front_matter_gets_it_and_is_searchable(pack_runtime, tmp_path):
     rt, folder = pack_runtime
     state = h.new_tab(rt)
-    progress = []
-    status = h.add_source(
-        state,
-        rt,
-        "cats-dogs",
-        str(_upload(tmp_path, "allergy.md", BODY)),
-        dict(FORM),
-        progress=lambda d, t: progress.append((d, t)),
-    )
+    upload = str(_upload(tmp_path, "allergy.md", BODY))
+    status = h.add_source(state, rt, "cats-dogs", upload, dict(FORM))
     assert "searchable now" in status and "Cats and allergies" in status
     written = (folder / "sources" / "allergy.md").read_text(encoding="utf-8")
     assert written.startswith("---\ntitle: Cats and allergies\n") and BODY in written
-    assert progress and progress[-1][0] == progress[-1][1]
+    job = h.upload_view(state, rt, "cats-dogs")  # the background job's progress, at its end
+    assert job.state == "done" and job.done == job.total > 0
     assert any(s.id == "allergy" for s in state.session.motion.sources)
     from debate.retrieval import get_retriever
 

@@ -231,7 +231,10 @@ def test_coach_uploads_a_source_and_the_bot_finds_it(browser, server, tmp_path):
     page.locator("#source-file input[type=file]").set_input_files(str(bare))
     page.locator("#add-source").click()
     page.wait_for_selector("#source-status .status-ok")
-    assert "searchable now" in page.inner_text("#source-status")
+    assert "indexing it in the background" in page.inner_text("#source-status")
+    # embedding runs in the background; the job's panel says when it is searchable
+    page.wait_for_selector("#upload-job .upload-job[data-state='done']", timeout=WAIT)
+    assert "searchable now" in page.inner_text("#upload-job")
     assert (server["corpus"] / "serbia-russia" / "sources" / "honey.md").is_file()
     shot(page, "08-upload-accepted")
 

@@ -29,3 +29,24 @@ def test_cached_embeddings_equal_fresh_ones_and_are_computed_once(embedder):
         assert calls == []  # served from the cache shared by the engine and the checker
     finally:
         del embedder.embed
+
+
+def test_length_sorted_batches_return_vectors_in_input_order(embedder):
+    """embed() encodes longest first (little padding) and puts the vectors back in the
+    order given: each equals the text's vector encoded on its own."""
+    import numpy as np
+
+    texts = [
+        "Short.",
+        "A much longer sentence about gas pipelines, sanctions and votes at the United "
+        "Nations General Assembly, long enough to need padding beside the short ones. " * 3,
+        "Medium length text about a vote in 2022.",
+        "Short again.",
+        "Another fairly long text about energy security in the Balkans and what a "
+        "neighbouring state buys from whom, and at which price, over ten years.",
+    ]
+    batched = np.array(embedder.embed(texts, batch_size=2))
+    alone = np.array([embedder.embed([t])[0] for t in texts])
+    assert np.allclose(batched, alone, atol=1e-4)
+    assert batched.shape == (len(texts), embedder.dimension)
+    assert embedder.embed([]) == []

@@ -19,7 +19,7 @@ import pytest
 
 from debate.config import load_settings
 from debate.errors import DebateError, IndexMissingError
-from debate.ingest import ingest_motion
+from debate.ingest import ingest_motion, pending_sources, prepare_motion
 from debate.motions import load_motion
 from debate.retrieval import Retriever
 from debate.store import open_store
@@ -172,3 +172,126 @@ def test_a_damaged_data_directory_says_to_rebuild_and_rebuild_repairs_it(pack, e
         assert list(settings.data_dir.glob("chroma.damaged-*"))  # moved aside, not deleted
     finally:
         store_module._client.cache_clear()
+
+
+# ---------------------------------------------------------------- a background upload killed
+
+WALKS = (
+    "---\ntitle: Dog walks\npublisher: Walk Weekly\ndate: 2024-02-03\n"
+    "url: https://example.org/walks\nstance: opposes\n---\n"
+    + "\n\n".join(
+        f"Walk report {i}: a dog called Rex{i} walked {i % 9 + 2} kilometres on day {i}, "
+        f"and its owner's resting heart rate fell by {i % 7 + 1} beats in {i % 5 + 2} weeks."
+        for i in range(20)
+    )
+)
+
+
+def run_upload_killed(settings, corpus: Path, upload: Path, method: str, cancel: bool) -> int:
+    """In a child process: add `upload` to the pack (ingest.stage_source + index_source,
+    as a background upload job does), 4 passages per write batch. With `cancel`, the job
+    is cancelled after its first written batch. The child SIGKILLs itself on the first
+    call of PassageStore.`method` after that batch."""
+    script = textwrap.dedent(
+        f"""
+        import os, signal, threading
+        from pathlib import Path
+        import debate.ingest as ingest
+        from debate.store import PassageStore
+        from debate.config import load_settings
+        from debate.motions import load_motion
+
+        ingest.WRITE_BATCH = 4
+        cancel, written = threading.Event(), []
+        upsert = PassageStore.upsert
+
+        def upserting(self, passages, *args):
+            upsert(self, passages, *args)
+            if any(p.source_id == "walks" for p in passages):
+                written.append(1)
+                if {cancel}:
+                    cancel.set()
+
+        def dying(self, *args, **kwargs):
+            if written and len(written) >= (1 if {cancel} else 2):
+                os.kill(os.getpid(), signal.SIGKILL)
+            return target(self, *args, **kwargs)
+
+        PassageStore.upsert = upserting
+        target = PassageStore.{method}
+        PassageStore.{method} = dying
+        settings = load_settings(environ={{}}, data_dir=Path({str(settings.data_dir)!r}),
+                                 corpus_dir=Path({str(corpus)!r}))
+        motion = load_motion("cats-dogs", settings.corpus_dir)
+        staged = ingest.stage_source(motion, Path({str(upload)!r}), settings)
+        ingest.index_source(staged, settings, cancel=cancel)
+        """
+    )
+    return subprocess.run([sys.executable, "-c", script], cwd=ROOT, timeout=300).returncode
+
+
+def resumed(settings):
+    """What a restarted server does: its upload jobs resume what the journal lists. Like a
+    new process, it opens the index afresh (this process's Chroma client still holds the
+    vectors it knew before the child wrote)."""
+    from chromadb.api.client import SharedSystemClient
+
+    from debate import store as store_module
+    from debate.app import handlers as h
+    from debate.app.runtime import Runtime
+
+    store_module._client.cache_clear()
+    SharedSystemClient.clear_system_cache()
+
+    from dataclasses import replace
+
+    runtime = Runtime(replace(settings, default_motion="cats-dogs")).start()
+    runtime.wait(120)
+    jobs = h.resume_uploads(runtime)
+    assert len(jobs) == 1
+    return h.upload_jobs(runtime).wait(jobs[0].id, 300)
+
+
+@pytest.mark.slow
+def test_upload_killed_mid_job_is_completed_on_restart_without_reembedding(pack, tmp_path):
+    settings, folder = pack
+    ingest_motion(load_motion("cats-dogs", settings.corpus_dir), settings)
+    upload = tmp_path / "walks.md"
+    upload.write_text(WALKS, encoding="utf-8")
+    assert run_upload_killed(settings, folder.parent, upload, "upsert", cancel=False) == (
+        -signal.SIGKILL
+    )
+    store = open_store(settings, "cats-dogs")
+    already = sum(1 for m in store.state().values() if m["source_id"] == "walks")
+    assert already >= 4 and store.status() == "interrupted"
+    job = resumed(settings)
+    assert job.state == "done" and "Added “Dog walks”" in job.message
+    assert job.total <= 20 - already  # the resumed job embedded only what was missing
+    motion = load_motion("cats-dogs", settings.corpus_dir)
+    assert "walks" in {s.id for s in motion.sources} and store.status() == "ok"
+    wanted = {p.id for src in prepare_motion(motion, settings) for p in src.passages}
+    assert set(store.state()) == wanted
+    assert not pending_sources(settings)
+
+
+@pytest.mark.slow
+def test_upload_killed_while_being_cancelled_is_rolled_back_on_restart(pack, tmp_path):
+    settings, folder = pack
+    ingest_motion(load_motion("cats-dogs", settings.corpus_dir), settings)
+    yaml_before = (folder / "motion.yaml").read_bytes()
+    files_before = sorted(p.name for p in (folder / "sources").iterdir())
+    ids_before = set(open_store(settings, "cats-dogs").state())
+    upload = tmp_path / "walks.md"
+    upload.write_text(WALKS, encoding="utf-8")
+    # killed while the cancel deletes the passages already written
+    assert run_upload_killed(settings, folder.parent, upload, "delete", cancel=True) == (
+        -signal.SIGKILL
+    )
+    assert [s.phase for s in pending_sources(settings)] == ["removing"]
+    job = resumed(settings)
+    assert job.state == "cancelled" and "it is out now" in job.message
+    assert (folder / "motion.yaml").read_bytes() == yaml_before
+    assert sorted(p.name for p in (folder / "sources").iterdir()) == files_before
+    store = open_store(settings, "cats-dogs")
+    assert set(store.state()) == ids_before and store.status() == "ok"
+    assert not pending_sources(settings)

@@ -132,6 +132,33 @@ def test_stream_releases_only_checked_sentences_and_names_no_fake_citation(evide
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        f"{GOOD} {FABRICATED} That settles it.\n\n{GOOD_2}",  # a paragraph break kept
+        f"{GOOD_2} Mr. Vučić said so. {BAD_NUMBER} {GOOD}",  # "Mr." is no sentence end
+    ],
+)
+def test_stream_verdicts_are_those_a_fresh_check_of_the_final_text_gives(evidence, settings, text):
+    """The stream keeps the verdicts of the sentences it released instead of checking them
+    all again: they must be exactly what checking the final text anew gives."""
+    _, out = drain(guard_stream(tokens(text), evidence, settings, engine="llm"))
+    assert out.verdicts == check_reply(out, replace(settings, llm=""))
+    for v in out.verdicts:
+        assert out.text[v.start : v.end] == v.sentence
+
+
+def test_moved_verdicts_refuse_a_text_whose_sentences_differ(evidence, settings):
+    from debate.guard import _moved
+
+    reply = Reply(f"{GOOD} {GOOD_2}", evidence, engine="llm")
+    verdicts = check_reply(reply, settings)
+    assert _moved(verdicts, reply.text) == verdicts
+    assert _moved(verdicts, f"{GOOD} {GOOD_2} More.") is None  # one sentence more
+    assert _moved(verdicts, f"{GOOD} {GOOD_2.replace('[3]', '[1]')}") is None  # other citation
+    assert _moved([], "") is None
+
+
+@pytest.mark.parametrize(
     "answer,status",
     [
         ("UNSUPPORTED: the passage does not say the grant was European", "unsupported"),

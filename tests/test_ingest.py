@@ -129,3 +129,19 @@ def test_querying_a_motion_that_was_never_ingested_says_how_to_fix_it(settings, 
     folder = make_pack("never")
     with pytest.raises(IndexMissingError, match="debate ingest never"):
         Retriever(load_motion(folder, folder.parent), settings)
+
+
+def test_ingest_benchmark_embeds_every_passage_it_counts(embedder):
+    """debate.bench_ingest on a few documents: the corpus is deterministic (same seed, same
+    texts) and the measured ingest embedded exactly the passages the baseline encoded."""
+    from debate.bench_ingest import make_documents, run
+
+    assert make_documents(30, seed=5) == make_documents(30, seed=5)
+    assert make_documents(30, seed=5) != make_documents(30, seed=6)
+    lengths = sorted(len(d) for d in make_documents(300))
+    assert lengths[-1] > 5 * lengths[len(lengths) // 2]  # a few long articles among briefs
+    result = run(docs=12, seed=5)
+    assert result["passages"] >= 12
+    assert result["ratio"] == pytest.approx(
+        result["ingest_passages_per_s"] / result["baseline_passages_per_s"], rel=0.01
+    )

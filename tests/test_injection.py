@@ -112,15 +112,10 @@ def test_offline_engine_keeps_its_side_and_cites_only_real_passages(pack, messag
     assert_holds(session, reply, "attack")
 
 
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "message,marker",
-    [
-        pytest.param(m, k)
-        for m, k in INJECTIONS
-    ],
+    [pytest.param(m, k) for m, k in INJECTIONS],
     ids=[m[1] for m in INJECTIONS],
 )
 def test_offline_engine_never_echoes_the_injected_order(pack, message, marker):

@@ -3,13 +3,18 @@ other misses, motions never leak into each other, and results spread across sour
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from debate.config import load_settings
 from debate.errors import QueryError
+from debate.fusion import rrf
 from debate.ingest import ingest_motion
+from debate.lexical import PassageMeta
 from debate.motions import load_motion
-from debate.retrieval import get_retriever
+from debate.retrieval import SIDE_STANCE, add_side_bonus, diversify, get_retriever
+from debate.text import tokenize
 
 FRONT = "---\ntitle: {title}\npublisher: {publisher}\ndate: 2024-01-02\nurl: https://example.org/{name}\nstance: {stance}\n---\n"
 FILLER = " More on pets and homes below."
@@ -121,14 +126,97 @@ def test_results_spread_across_sources_up_to_the_per_source_cap(pets):
     assert len(capped) == 6 and max(counts) == 2  # 4 sources x 2 fit 6 results within the cap
 
 
-def test_side_favours_sources_whose_stance_matches(pets):
+@pytest.mark.parametrize("fusion", ["convex", "rrf"])
+def test_side_favours_sources_whose_stance_matches(pets, fusion):
+    """The side's stance lifts a passage's score by the same amount for every passage of
+    that stance: relevance still counts (a much better passage of the other stance can
+    stay first), but stance-matching passages climb."""
+    searcher = pets.with_settings(dataclasses.replace(pets.settings, fusion=fusion))
     query = "cats and dogs at home"
-    attack = pets.search(query, k=2, side="attack", per_source_cap=1)
-    assert attack[0].passage.stance == "opposes"
-    defend = pets.search(query, k=2, side="defend", per_source_cap=1)
-    assert defend[0].passage.stance == "supports"
+    plain = {r.passage.id: r for r in searcher.search(query, k=20, per_source_cap=0)}
+    for side, stance in (("defend", "supports"), ("attack", "opposes")):
+        sided = searcher.search(query, k=20, side=side, per_source_cap=0)
+        gains = {r.passage.stance: r.score - plain[r.passage.id].score for r in sided}
+        assert gains[stance] > gains.get("mixed", 0) > 0 or "mixed" not in gains
+        assert gains[stance] > max(g for st, g in gains.items() if st not in (stance, "mixed"))
+        rank_sum = {
+            label: sum(i for i, r in enumerate(results) if r.passage.stance == stance)
+            for label, results in (("plain", list(plain.values())), ("sided", sided))
+        }
+        assert rank_sum["sided"] <= rank_sum["plain"]
 
 
 def test_empty_query_is_refused(pets):
     with pytest.raises(QueryError, match="empty query"):
         pets.search("   ")
+
+
+def test_get_keeps_the_order_of_ids_and_leaves_out_unknown_ones(pets):
+    ids = [p.id for p in pets.all_passages()]
+    wanted = [ids[3], "no-such-passage", ids[0], ids[7]]
+    assert [p.id for p in pets.get(wanted)] == [ids[3], ids[0], ids[7]]
+    assert pets.get([]) == []
+    assert len(ids) == len(set(ids)) == pets.store.count()
+
+
+def previous_bm25(passages):
+    """The BM25 ranking as the retriever computed it before the sparse index: rank_bm25
+    over every passage (sorted by source and offset), a Python sort over all scores."""
+    from rank_bm25 import BM25Okapi
+
+    bm25 = BM25Okapi([tokenize(f"{p.title} {p.text}") for p in passages])
+
+    def ranking(query: str, n: int) -> list[tuple[str, float]]:
+        scores = bm25.get_scores(tokenize(query))
+        order = sorted(range(len(scores)), key=lambda i: -scores[i])
+        return [(passages[i].id, float(scores[i])) for i in order[:n] if scores[i] > 0]
+
+    return ranking
+
+
+def default_queries(motion) -> list[str]:
+    claims = [c.claim for side in ("defend", "attack") for c in motion.contentions_for(side)]
+    return [motion.thesis, *claims, "arms exports to Ukraine", "gas prices 2022 contract"]
+
+
+def test_bm25_ranking_matches_the_previous_rank_bm25_on_the_default_motion(
+    default_settings, default_motion
+):
+    retriever = get_retriever(default_motion, default_settings)
+    old = previous_bm25(sorted(retriever.all_passages(), key=lambda p: (p.source_id, p.start)))
+    for query in default_queries(default_motion):
+        new, before = retriever.bm25_ranking(query, 30), old(query, 30)
+        assert len(new) == len(before) > 0
+        for (new_id, new_score), (old_id, old_score) in zip(new, before, strict=True):
+            assert new_score == pytest.approx(old_score, rel=1e-5)
+            # ids may swap only between passages whose scores tie
+            assert new_id == old_id or dict(before).get(new_id) == pytest.approx(
+                old_score, rel=1e-5
+            )
+
+
+@pytest.mark.parametrize("side", [None, "defend", "attack"])
+def test_rrf_search_matches_the_previous_implementation_on_passages(
+    default_settings, default_motion, side
+):
+    """With fusion=rrf and the old pool, the index-only search (ranking, side bonus and
+    de-duplication on PassageMeta) picks what the old code picked from whole passages
+    with the old rank_bm25 index."""
+    s = dataclasses.replace(
+        default_settings, fusion="rrf", candidates=30, bm25_weight=1.0, dense_weight=1.0
+    )
+    retriever = get_retriever(default_motion, s)
+    passages = retriever.all_passages()
+    by_id = {p.id: p for p in passages}
+    old = previous_bm25(sorted(passages, key=lambda p: (p.source_id, p.start)))
+    for query in default_queries(default_motion):
+        pool = max(4 * s.top_k, 30)
+        dense = retriever.dense_ranking(query, pool)
+        fused = dict(rrf(old(query, pool), dense, k=s.rrf_k))
+        if side:
+            add_side_bonus(fused, by_id, SIDE_STANCE[side], 0.5 / (s.rrf_k + 1))
+        meta = {pid: PassageMeta.of(p) for pid, p in by_id.items()}
+        before = diversify(fused, meta, s.top_k, s.per_source_cap, frozenset())
+        now = [r.passage.id for r in retriever.search(query, side=side)]
+        assert now[:3] == before[:3]
+        assert len(set(now) & set(before)) >= len(before) - 1

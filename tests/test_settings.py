@@ -35,6 +35,7 @@ from debate.engines.llm import LLMEngine
 from debate.engines.plan import SpeechRequest, plan_turn
 from debate.errors import DebateError, IndexMissingError, SourceError
 from debate.evaluation import EvalError, SuiteResult, apply_thresholds, load_thresholds
+from debate.fusion import Fusion
 from debate.ingest import ingest_motion, prepare_source
 from debate.motions import load_motion
 from debate.retrieval import get_retriever
@@ -286,34 +287,72 @@ def increasing(ranks) -> bool:
 @covers("rrf_k")
 def test_rrf_k_is_the_constant_of_the_fused_score(default_settings):
     for rrf_k in (1, 5, 60):
-        results = search(default_settings, rrf_k=rrf_k)
+        results = search(default_settings, fusion="rrf", rrf_k=rrf_k, dense_weight=1.0)
         for r in results:
             expected = sum(1 / (rrf_k + rank) for rank in (r.bm25_rank, r.dense_rank) if rank)
             assert r.score == pytest.approx(expected)
-    assert search(default_settings, rrf_k=1)[0].score > search(default_settings)[0].score
+    first = search(default_settings, fusion="rrf", rrf_k=1)[0].score
+    assert first > search(default_settings, fusion="rrf", rrf_k=60)[0].score
 
 
 @covers("bm25_weight", "dense_weight")
-def test_ranking_weights_choose_between_bm25_and_dense_order(default_settings):
-    hybrid = search(default_settings)
+@pytest.mark.parametrize("fusion", ["convex", "rrf"])
+def test_ranking_weights_choose_between_bm25_and_dense_order(default_settings, fusion):
+    hybrid = search(default_settings, fusion=fusion)
     assert not increasing([r.dense_rank for r in hybrid])
     assert not increasing([r.bm25_rank for r in hybrid])
 
-    dense_only = search(default_settings, bm25_weight=0)
+    dense_only = search(default_settings, fusion=fusion, bm25_weight=0)
     assert [r.dense_rank for r in dense_only] == list(range(1, 9))
-    bm25_only = search(default_settings, dense_weight=0)
+    bm25_only = search(default_settings, fusion=fusion, dense_weight=0)
     assert [r.bm25_rank for r in bm25_only] == list(range(1, 9))
 
 
 @covers("bm25_weight", "dense_weight")
 def test_ranking_weights_scale_each_rankings_share_of_the_score(default_settings):
     for bm25_weight, dense_weight in ((2.0, 0.5), (0.25, 3.0)):
-        results = search(default_settings, bm25_weight=bm25_weight, dense_weight=dense_weight)
+        results = search(
+            default_settings, fusion="rrf", bm25_weight=bm25_weight, dense_weight=dense_weight
+        )
         for r in results:
             expected = (bm25_weight / (60 + r.bm25_rank) if r.bm25_rank else 0.0) + (
                 dense_weight / (60 + r.dense_rank) if r.dense_rank else 0.0
             )
             assert r.score == pytest.approx(expected)
+
+
+def raw_rankings(default_settings, n: int):
+    s, motion = serbia(default_settings)
+    retriever = get_retriever(motion, s)
+    return retriever.bm25_ranking(QUERY, n), retriever.dense_ranking(QUERY, n)
+
+
+@covers("fusion")
+def test_fusion_chooses_how_the_two_rankings_merge(default_settings):
+    bm25, dense = raw_rankings(default_settings, 40)
+    convex = dict(Fusion("convex", alpha=0.6, norm="zscore", depth=40)(bm25, dense))
+    for r in search(default_settings):  # the default: convex, z-scores, dense 1.5 : bm25 1
+        assert r.score == pytest.approx(convex[r.passage.id])
+    assert [r.dense_rank for r in search(default_settings, fusion="dense")] == list(range(1, 9))
+    assert [r.bm25_rank for r in search(default_settings, fusion="bm25")] == list(range(1, 9))
+    assert {r.bm25_rank for r in search(default_settings, fusion="dense")} <= {None} | set(
+        range(1, 41)
+    )
+    with pytest.raises(DebateError, match="DEBATE_FUSION"):
+        search(default_settings, fusion="magic")
+
+
+@covers("candidates")
+def test_candidates_is_how_deep_each_ranking_is_read(default_settings):
+    for depth in (40, 150):
+        bm25, dense = raw_rankings(default_settings, depth)
+        convex = dict(Fusion("convex", alpha=0.6, norm="zscore", depth=depth)(bm25, dense))
+        results = search(default_settings, candidates=depth)
+        for r in results:
+            assert r.score == pytest.approx(convex[r.passage.id])
+            assert (r.bm25_rank or 0) <= depth and (r.dense_rank or 0) <= depth
+    shallow = search(default_settings, candidates=40)[0].score
+    assert shallow != pytest.approx(search(default_settings, candidates=150)[0].score)
 
 
 # ------------------------------------------------------------------------------ messages

@@ -63,7 +63,7 @@ def test_an_ellipsis_skips_text_but_pieces_must_come_in_order():
 
 
 def test_quoted_spans_reads_every_kind_of_quotation_mark():
-    text = 'He said "first one", then “second”, then «third» and \'fourth\'.'
+    text = "He said \"first one\", then “second”, then «third» and 'fourth'."
     assert quoted_spans(text) == ["first one", "second", "third", "fourth"]
 
 

@@ -5,11 +5,12 @@ until the page has loaded) and returns it first; `gr.skip()` leaves a component 
 A DebateError becomes a one-line status message; the debate goes on.
 
 The API: the student's actions (load, send, next_phase, pick_motion) are public; the coach's
-(unlock, switch_side, restart, add_source, create_motion) are callable but undocumented,
-because the page itself calls them, and each one is refused by the server (handlers.
-require_coach) until this tab has unlocked; page plumbing (citation clicks, timer lengths)
+(unlock, switch_side, restart, add_source, upload_status, cancel_upload, create_motion) are
+callable but undocumented, because the page itself calls them, and each one is refused by
+the server (handlers.require_coach) until this tab has unlocked; page plumbing (citation clicks, timer lengths)
 is private. Queue: a turn never waits behind more than TURN_LIMIT others; coach and page
-actions have no limit so they are never stuck behind turns; uploads run one at a time.
+actions have no limit so they are never stuck behind turns; an upload's event only checks
+and copies the file (one at a time), its embedding runs in a background job (debate.jobs).
 """
 
 from __future__ import annotations
@@ -27,9 +28,11 @@ from debate.errors import DebateError, QueryError
 
 log = logging.getLogger(__name__)
 LOADING = DebateError("Still loading; try again in a moment.")
-# Turns run in Gradio's worker threads; the CPU-heavy part (embedding) is short, so several
-# at once keep the queue moving without one slow turn holding the others.
-TURN_LIMIT = 8
+# Turns run in Gradio's worker threads. An offline turn is CPU-bound (2 cores: more of them
+# at once only share the CPU), an LLM turn mostly waits on the network: 4 slots let two of
+# each run, so one slow LLM turn does not hold the others (the model runs one thread per
+# call, debate.app.runtime.MODEL_THREADS, so parallel turns do not oversubscribe the CPU).
+TURN_LIMIT = 4
 COACH = {"api_visibility": "undocumented", "concurrency_limit": None}
 PLUMBING = {"api_visibility": "private", "concurrency_limit": None}
 
@@ -101,6 +104,7 @@ def wire_load(demo: gr.Blocks, ui: SimpleNamespace, runtime: Runtime) -> None:
 
     loaded = demo.load(on_load, None, outputs, api_name="load", concurrency_limit=None)
     ui.round_events.append(loaded)
+    ui.load_event = loaded
 
 
 def wire_chat(ui: SimpleNamespace, runtime: Runtime) -> None:
@@ -246,45 +250,91 @@ def wire_coach(ui: SimpleNamespace, runtime: Runtime) -> None:
     ui.round_events.append(restarted)
 
 
-def wire_sources(ui: SimpleNamespace, runtime: Runtime) -> None:
-    """The coach's upload form: check, copy into the pack, index, with a progress bar."""
-    n = len(ui.view)
+def upload_updates(st, runtime: Runtime, motion_id: str) -> tuple:
+    """(job html, cancel button, poll timer) for a motion's upload job: the timer ticks
+    while the job is live and stops once it has finished."""
+    try:
+        job = h.upload_view(st, runtime, motion_id)
+    except DebateError as exc:
+        return fail(exc), gr.update(visible=False), gr.Timer(active=False)
+    live = job is not None and job.live
+    html = render.upload_job_html(job, h.other_uploads(runtime, motion_id))
+    return html, gr.update(visible=live and not job.cancelling), gr.Timer(active=live)
 
-    def on_add(
-        st, motion_id, path, title, publisher, author, date, stance, url, progress=gr.Progress()
-    ):
+
+def wire_sources(ui: SimpleNamespace, runtime: Runtime) -> None:
+    """The coach's upload form: checked and copied at once, then indexed in the background
+    (handlers.start_upload) while the page stays free (see wire_upload_jobs)."""
+    ui.upload_outputs = [ui.upload_job, ui.cancel_upload, ui.upload_timer]
+
+    def on_add(st, motion_id, path, title, publisher, author, date, stance, url):
         if st is None:
-            return (st, fail(LOADING), gr.skip(), *skips(n))
+            return (st, fail(LOADING), gr.skip(), *skips(3))
         form = {"title": title, "publisher": publisher, "author": author, "date": date}
         form.update(stance=stance, url=url)
-
-        def report(done: int, total: int) -> None:
-            progress(done / total if total else 1.0, desc=f"Embedding passages {done}/{total}")
-
         try:
-            progress(0.0, desc="Checking the file")
-            text = h.add_source(st, runtime, motion_id, path, form, progress=report)
+            job = h.start_upload(st, runtime, motion_id, path, form)
         except DebateError as exc:  # the file is gone from the cache: clear the field too
             again = DebateError(f"{exc} (then choose the file again)") if path else exc
-            return (st, fail(again), None, *skips(n))
+            return (st, fail(again), None, *skips(3))
         except Exception as exc:
             log.exception("adding a source failed")
-            return (st, fail(h.failure_text(exc)), None, *skips(n))
+            return (st, fail(h.failure_text(exc)), None, *skips(3))
         finally:
             # Accepted files were copied into the pack; refused ones must not linger.
             h.discard_upload(path, get_upload_folder())
-        return (st, render.status_html(text), None, *render_view(st))
+        status = render.status_html(h.upload_text(job))
+        return (st, status, None, *upload_updates(st, runtime, motion_id))
 
     fields = [ui.s_title, ui.s_pub, ui.s_author, ui.s_date, ui.s_stance, ui.s_url]
     ui.add_btn.click(
         on_add,
         [ui.state, ui.src_motion, ui.src_file, *fields],
-        [ui.state, ui.src_status, ui.src_file, *ui.view],
+        [ui.state, ui.src_status, ui.src_file, *ui.upload_outputs],
         api_name="add_source",
         api_visibility="undocumented",
-        concurrency_limit=1,  # one upload at a time: two coaches never edit a pack at once
+        # Checking and copying is quick; one at a time so that two coaches never edit a
+        # pack at once (the job registry also refuses a second upload to a busy motion).
+        concurrency_limit=1,
         concurrency_id="upload",
     )
+    wire_upload_jobs(ui, runtime)
+
+
+def wire_upload_jobs(ui: SimpleNamespace, runtime: Runtime) -> None:
+    """The upload job of the motion chosen in the form: polled by a timer while it runs
+    (a coach action), shown when the page loads or another motion is chosen (silently
+    for students, who never see the form), and cancelled by its button."""
+
+    def on_poll(st, motion_id):
+        if st is None or not motion_id:
+            return (*skips(2), gr.Timer(active=False))
+        return upload_updates(st, runtime, motion_id)
+
+    def on_look(st, motion_id):
+        try:
+            if st is not None:
+                h.require_coach(st, runtime)
+        except DebateError:
+            st = None
+        return on_poll(st, motion_id)
+
+    def on_cancel(st, motion_id):
+        if st is None:
+            return (fail(LOADING), *skips(2))
+        try:
+            h.cancel_upload(st, runtime, motion_id)
+        except DebateError as exc:
+            return (fail(exc), gr.update(visible=False), gr.skip())
+        return upload_updates(st, runtime, motion_id)
+
+    # Polled every second: no loading overlay over the progress bar.
+    watch = {"inputs": [ui.state, ui.src_motion], "outputs": ui.upload_outputs}
+    watch["show_progress"] = "hidden"
+    ui.upload_timer.tick(on_poll, **watch, api_name="upload_status", **COACH)
+    ui.cancel_upload.click(on_cancel, **watch, api_name="cancel_upload", **COACH)
+    ui.src_motion.change(on_look, **watch, **PLUMBING)
+    ui.load_event.then(on_look, **watch, **PLUMBING)
 
 
 def wire_new_motion(ui: SimpleNamespace, runtime: Runtime) -> None:

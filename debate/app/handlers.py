@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import math
 import shutil
+import threading
 import time
-from collections.abc import Callable, Iterator
+import weakref
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from uuid import uuid4
@@ -20,6 +22,7 @@ from debate import ingest, motions, transcript
 from debate.app import render
 from debate.app.runtime import OFFLINE, Runtime
 from debate.errors import DebateError, QueryError, SourceError
+from debate.jobs import DONE, Jobs, JobView, Work
 from debate.loaders import load_source
 from debate.motions import SIDES, Motion, bare_name, check_file
 from debate.passages import chunk_spans
@@ -304,9 +307,20 @@ def motion_choices(runtime: Runtime) -> list[tuple[str, str]]:
     return [(f"{m.title}: {m.thesis}", m.id) for m in runtime.motions()]
 
 
-# An upload may make at most this many passages: at about 25 passages a second on two
-# cores that is about a minute of embedding, so one upload cannot hold the server for long.
-UPLOAD_MAX_PASSAGES = 1500
+# An upload may make at most this many passages: at about 25 long passages a second on two
+# cores that is a few minutes of embedding, in the background (see start_upload).
+UPLOAD_MAX_PASSAGES = 5000
+# How long the synchronous add_source waits for its background job.
+UPLOAD_WAIT_SECONDS = 3600
+
+_upload_jobs: weakref.WeakKeyDictionary[Runtime, Jobs] = weakref.WeakKeyDictionary()
+_upload_jobs_lock = threading.Lock()
+
+
+def upload_jobs(runtime: Runtime) -> Jobs:
+    """The process's upload jobs (one registry, one worker, per Runtime)."""
+    with _upload_jobs_lock:
+        return _upload_jobs.setdefault(runtime, Jobs())
 
 
 def known_motion(runtime: Runtime, motion_id: object) -> str:
@@ -343,18 +357,14 @@ def discard_upload(upload: object, cache_dir: str) -> None:
                 pass
 
 
-def add_source(
-    state: TabState,
-    runtime: Runtime,
-    motion_id: str,
-    upload: str | None,
-    form: dict,
-    progress: Callable[[int, int], None] | None = None,
-) -> str:
-    """Coach uploads a source into a motion (debate.ingest.add_source, as `debate
-    add-source` does); returns a status line. Refused before anything is written when the
-    motion is not one of the page's, or the file would make more than UPLOAD_MAX_PASSAGES
-    passages."""
+def start_upload(
+    state: TabState, runtime: Runtime, motion_id: str, upload: str | None, form: dict
+) -> JobView:
+    """Coach uploads a source into a motion: checked and copied into the pack now (a
+    refusal says why and writes nothing), then embedded by a background job whose view is
+    returned (see upload_view, cancel_upload). Refused when the motion is not one of the
+    page's, when the file would make more than UPLOAD_MAX_PASSAGES passages, or while
+    another upload to the same motion is queued or running."""
     require_coach(state, runtime)
     if not upload or not isinstance(upload, str):
         raise SourceError("Choose a file to upload first (.pdf, .html, .md or .txt).")
@@ -366,20 +376,91 @@ def add_source(
     if count > UPLOAD_MAX_PASSAGES:
         raise SourceError(
             f"{name}: would make {count:,} passages, over the upload limit of "
-            f"{UPLOAD_MAX_PASSAGES:,} passages per file (about a minute of embedding); "
+            f"{UPLOAD_MAX_PASSAGES:,} passages per file (a few minutes of embedding); "
             "split the file or keep only the part you need"
         )
-    added = ingest.add_source(
-        motion, upload, runtime.settings, name=name, meta=form, progress=progress
-    )
-    runtime.put_motion(added.motion)
-    if state.session.motion.id == added.motion.id:
-        state.session.motion = added.motion
-    hits = get_retriever(added.motion, runtime.settings).search(added.title, k=3)
-    found = any(h.passage.source_id == added.source_id for h in hits)
-    check = "searchable now" if found else "indexed (not yet in the top results for its title)"
-    plural = "" if added.passages == 1 else "s"
-    return f"Added “{added.title}” to {added.motion.id}: {added.passages} passage{plural}, {check}."
+
+    def stage() -> Work:
+        staged = ingest.stage_source(motion, upload, runtime.settings, name=name, meta=form)
+        return _indexing(runtime, staged)
+
+    return upload_jobs(runtime).submit(motion.id, name, stage)
+
+
+def _indexing(runtime: Runtime, staged: ingest.StagedSource) -> Work:
+    """The background part of an upload: index, then publish the pack to every tab."""
+
+    def work(progress, cancel) -> str:
+        runtime.ready.wait()  # after start-up's own loading, not competing with it
+        added = ingest.index_source(staged, runtime.settings, progress, cancel)
+        runtime.put_motion(added.motion)
+        hits = get_retriever(added.motion, runtime.settings).search(added.title, k=3)
+        found = any(h.passage.source_id == added.source_id for h in hits)
+        check = "searchable now" if found else "indexed (not yet in the top results for its title)"
+        plural = "" if added.passages == 1 else "s"
+        return (
+            f"Added “{added.title}” to {added.motion.id}: {added.passages} passage{plural}, "
+            f"{check}."
+        )
+
+    return work
+
+
+def resume_uploads(runtime: Runtime) -> list[JobView]:
+    """Uploads a stopped server left half-indexed, finished in the background: a source
+    being added is completed (embeddings already written are reused), one being taken
+    out is rolled back (debate.ingest.StagedSource)."""
+    jobs = upload_jobs(runtime)
+    busy = {j.key for j in jobs.live()}
+    return [
+        jobs.submit(staged.motion_id, staged.title, lambda s=staged: _indexing(runtime, s))
+        for staged in ingest.pending_sources(runtime.settings)
+        if staged.motion_id not in busy
+    ]
+
+
+def upload_text(job: JobView) -> str:
+    """One line about an upload job, for the page and for add_source."""
+    if job.live:
+        return f"Added “{job.title}” to {job.key}; indexing it in the background…"
+    return job.message
+
+
+def add_source(
+    state: TabState, runtime: Runtime, motion_id: str, upload: str | None, form: dict
+) -> str:
+    """start_upload, then wait for the job; returns its message, raises if it failed."""
+    job = start_upload(state, runtime, motion_id, upload, form)
+    job = upload_jobs(runtime).wait(job.id, UPLOAD_WAIT_SECONDS)
+    if job.state != DONE:
+        raise DebateError(job.message or f"the upload is still {job.state}")
+    if state.session.motion.id == job.key:
+        state.session.motion = runtime.motion(job.key)
+    return job.message
+
+
+def upload_view(state: TabState, runtime: Runtime, motion_id: str) -> JobView | None:
+    """The upload job of a motion (live, else the last one); a coach action. Once a job
+    has finished, this tab debates the updated pack."""
+    require_coach(state, runtime)
+    job = upload_jobs(runtime).latest(known_motion(runtime, motion_id))
+    if job is not None and job.state == DONE and state.session.motion.id == job.key:
+        state.session.motion = runtime.motion(job.key)
+    return job
+
+
+def other_uploads(runtime: Runtime, motion_id: str) -> list[JobView]:
+    return [j for j in upload_jobs(runtime).live() if j.key != motion_id]
+
+
+def cancel_upload(state: TabState, runtime: Runtime, motion_id: str) -> JobView:
+    """Cancel the motion's live upload: embedding stops at the next batch and the pack and
+    its index are put back as they were (the job's message says so when done)."""
+    require_coach(state, runtime)
+    job = upload_jobs(runtime).latest(known_motion(runtime, motion_id))
+    if job is None or not job.live:
+        raise DebateError(f"No upload is being indexed into {motion_id}: nothing to cancel.")
+    return upload_jobs(runtime).cancel(job.id)
 
 
 def claim_lines(text: str) -> list[str]:

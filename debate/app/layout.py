@@ -166,6 +166,12 @@ def sources_panel(ui: SimpleNamespace, settings: Settings) -> None:
         ui.s_url = gr.Textbox(label="URL", elem_id="src-url")
         ui.add_btn = gr.Button("Add and index source", elem_id="add-source")
         ui.src_status = gr.HTML(elem_id="source-status")
+        # Indexing runs in the background: its progress, polled while a job is live.
+        ui.upload_job = gr.HTML(elem_id="upload-job")
+        ui.cancel_upload = gr.Button(
+            "Cancel upload", size="sm", variant="stop", visible=False, elem_id="cancel-upload"
+        )
+        ui.upload_timer = gr.Timer(1.0, active=False)
 
 
 def new_motion_panel(ui: SimpleNamespace) -> None:
@@ -181,6 +187,7 @@ def new_motion_panel(ui: SimpleNamespace) -> None:
 def build_app(settings: Settings, runtime: Runtime | None = None) -> gr.Blocks:
     """The sparring room for these settings (warm-up starts in the background)."""
     runtime = (runtime or Runtime(settings)).start()
+    handlers.resume_uploads(runtime)  # uploads a stopped server left half-indexed
     ui = SimpleNamespace()
     # Gradio keeps copies of downloads and uploads in its cache: clear those older than a day.
     with gr.Blocks(

@@ -289,3 +289,33 @@ def evidence_panel(
             f"turn, not cited ({len(uncited)})</summary>{inner}</details>"
         )
     return f'<div class="ev-panel" data-turn="{turn_index}" data-focus="{focus or ""}">{"".join(parts)}</div>'
+
+
+def upload_job_html(job, others: Sequence = ()) -> str:
+    """An upload job (debate.jobs.JobView): a progress bar while it runs, then its outcome;
+    other motions' uploads still running are listed below it."""
+    parts = []
+    if job is not None:
+        if job.live:
+            done, total = job.done, job.total
+            bar = f'<progress max="{max(total, 1)}" value="{min(done, max(total, 1))}"></progress>'
+            count = f"{done}/{total} passages embedded" if total else "waiting to start"
+            what = f"Indexing “{job.title}” into {job.key}: {count}"
+            if job.cancelling:
+                what = f"Cancelling “{job.title}”: putting {job.key} back as it was…"
+            parts.append(
+                f'<div class="upload-job" data-state="{esc(job.state)}">{bar}'
+                f'<span class="upload-job-text">{esc(what)}</span></div>'
+            )
+        else:
+            kind = {"done": "ok", "cancelled": "ok"}.get(job.state, "error")
+            parts.append(
+                f'<div class="upload-job" data-state="{esc(job.state)}">'
+                f"{status_html(job.message, kind)}</div>"
+            )
+    for other in others:
+        parts.append(
+            f'<div class="upload-other">Also indexing “{esc(other.title)}” into '
+            f"{esc(other.key)} ({other.done}/{other.total or '?'}).</div>"
+        )
+    return "".join(parts)

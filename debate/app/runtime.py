@@ -10,13 +10,30 @@ import threading
 from debate.app.access import UnlockGuard
 from debate.config import Settings
 from debate.embeddings import get_embedder
+from debate.engines.warmup import warm_passages
 from debate.errors import DebateError, MotionError
 from debate.motions import Motion, list_motions, load_motion
 from debate.retrieval import get_retriever
+from debate.session import warm_first_turn
 
 log = logging.getLogger(__name__)
 OFFLINE = "offline"
+# Threads per model call in the web app. Turns run in parallel worker threads and each
+# one embeds only a few short texts; with more intra-op threads than that, their OpenMP
+# threads spin-wait for one another on a busy machine (4 short texts on 2 loaded cores:
+# about 40 ms with 1 thread, 320 ms with 2).
+MODEL_THREADS = 1
+# Motions up to this many passages have every passage sentence embedded after start-up
+# (about 15 texts a passage; the embedder's cache keeps 50,000).
+WARM_ALL_MAX = 1000
 MOTION_ID = re.compile(r"[a-z0-9][a-z0-9-]{1,63}")
+
+
+def serving_threads() -> None:
+    """Set the model's thread count for serving turns (MODEL_THREADS, process-wide)."""
+    import torch
+
+    torch.set_num_threads(MODEL_THREADS)
 
 
 class Runtime:
@@ -39,6 +56,7 @@ class Runtime:
     # -- loading
     def start(self) -> Runtime:
         if self._thread is None:
+            serving_threads()
             self._thread = threading.Thread(target=self._warm, name="debate-warmup", daemon=True)
             self._thread.start()
         return self
@@ -50,7 +68,10 @@ class Runtime:
             self.stage = "loading the embedding model"
             get_embedder(self.settings.model_path)
             self.stage = "loading the evidence index"
-            get_retriever(self.motion(self.settings.default_motion), self.settings)
+            motion = self.motion(self.settings.default_motion)
+            get_retriever(motion, self.settings)
+            self.stage = "preparing the first turn"
+            warm_first_turn(motion, self.settings)
             self.stage = "ready"
         except DebateError as exc:
             self.error = str(exc)
@@ -60,6 +81,23 @@ class Runtime:
             log.exception("start-up failed")
         finally:
             self.ready.set()
+        if not self.error:
+            self._warm_rest(motion)
+
+    def _warm_rest(self, motion: Motion) -> None:
+        """After start-up, embed the rest of a small motion's passages, so that no later
+        turn pays for a passage it meets first. Never fails the app: it is only speed."""
+        try:
+            retriever = get_retriever(motion, self.settings)
+            if retriever.store.count() > WARM_ALL_MAX:
+                return
+
+            def edited() -> bool:  # a coach changed the pack meanwhile: its passages differ
+                return self.motion(motion.id) is not motion
+
+            warm_passages(retriever.all_passages(), self.settings, stop=edited)
+        except Exception:
+            log.warning("background warm-up of %s stopped", motion.id, exc_info=True)
 
     def wait(self, timeout: float | None = None) -> None:
         """Block until warm-up is done; raise its error if it failed."""

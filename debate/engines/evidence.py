@@ -78,8 +78,12 @@ _TURN = re.compile(
 def concessions(passage: Passage) -> set[int]:
     """Start offsets of the sentences a passage concedes before turning its argument: in
     'X is true. Y too. Critics note, however, that Z.' the author argues Z, not X or Y."""
-    spans = sentence_spans(passage.text)
-    turns = [i for i, (s, e) in enumerate(spans) if i and _TURN.search(passage.text[s:e])]
+    return _concession_starts(passage.text)
+
+
+def _concession_starts(text: str) -> set[int]:
+    spans = sentence_spans(text)
+    turns = [i for i, (s, e) in enumerate(spans) if i and _TURN.search(text[s:e])]
     return {spans[i][0] for i in range(turns[-1])} if turns else set()
 
 
@@ -87,9 +91,15 @@ def quotable(passage: Passage, skip_concessions: bool = False) -> list[str]:
     """Sentences (or leading clauses of long ones) of a passage that can be quoted cleanly:
     no inner double quotes (they would break the quote boundaries), no [n] markers or
     instructions (text inside a source is material, never orders), not a bare heading."""
+    return list(_quotable(passage.text, skip_concessions))
+
+
+@lru_cache(maxsize=20_000)
+def _quotable(text: str, skip_concessions: bool) -> tuple[str, ...]:
+    # Keyed by the passage's text (not its id): an edited source can never reuse the
+    # sentences of the text it replaced. Memoised: a turn's pool comes back turn after turn.
     out = []
-    text = passage.text
-    conceded = concessions(passage) if skip_concessions else set()
+    conceded = _concession_starts(text) if skip_concessions else set()
     for s, e in sentence_spans(text):
         if s in conceded:
             continue
@@ -108,7 +118,7 @@ def quotable(passage: Passage, skip_concessions: bool = False) -> list[str]:
         if looks_like_instruction(sentence):
             continue
         out.append(sentence)
-    return out
+    return tuple(out)
 
 
 _COMMON_FIRST = frozenset(
@@ -311,16 +321,26 @@ class EvidenceEngine(Engine):
             paragraphs[-1] += " " + answer
         leads = speech.rng.choice(t["point_lead"][phase])
         claims_made = []
-        for pt in plan.points:
-            if len(claims_made) == plan.wanted:
-                break
-            lead_template = leads[min(len(claims_made), len(leads) - 1)]
-            paragraph = self._point(
-                request, pt, candidates[pt.contention.claim], lead_template, speech
-            )
-            if paragraph:
-                claims_made.append(pt.contention.claim)
-                paragraphs.append(paragraph)
+        # Fresh quotations first, reserves included; a quotation of an earlier speech is
+        # used again only when no contention has a fresh one left.
+        for allow_repeat in (False, True):
+            for pt in plan.points:
+                if len(claims_made) == plan.wanted:
+                    break
+                if pt.contention.claim in claims_made:
+                    continue
+                lead_template = leads[min(len(claims_made), len(leads) - 1)]
+                paragraph = self._point(
+                    request,
+                    pt,
+                    candidates[pt.contention.claim],
+                    lead_template,
+                    speech,
+                    allow_repeat,
+                )
+                if paragraph:
+                    claims_made.append(pt.contention.claim)
+                    paragraphs.append(paragraph)
         if not claims_made:
             paragraphs.append(speech.line(t["no_evidence"]))
         if phase == "closing":  # recall what earlier speeches established, then close
@@ -389,9 +409,10 @@ class EvidenceEngine(Engine):
         ranked: list[Candidate],
         lead_template: str,
         speech: _Speech,
+        allow_repeat: bool = True,
     ) -> str:
         """One contention's paragraph: its claim, then its quotations; "" when no quotation
-        is close enough to back it."""
+        is close enough to back it (or, unless allow_repeat, none is fresh)."""
         t, phase = self.templates, request.phase
         relevant = [c for c in ranked if c.relevance >= MIN_RELEVANCE]
         quotes = self.pick(
@@ -399,6 +420,7 @@ class EvidenceEngine(Engine):
             speech.taken,
             request.used_quotes,
             QUOTES_PER_POINT.get(phase, 1),
+            allow_repeat,
         )
         if not quotes:
             return ""

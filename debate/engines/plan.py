@@ -169,6 +169,22 @@ def argued_side(message: str, motion: Motion, settings: Settings) -> str:
     return max(votes, key=votes.get)
 
 
+def warm_message(message: str, settings: Settings) -> None:
+    """Embed in one model call every text a turn derives from the student's message: the
+    sentences `argued_side` reads, what `rank_contentions` ranks by, the point's search
+    query and the point as the speech names it. The turn then finds them all cached
+    instead of calling the model four times for one or two short texts each."""
+    text = clean_message(message)
+    if not text:
+        return
+    point = student_point(text)
+    texts = [text[s:e] for s, e in sentence_spans(text) if not text[s:e].rstrip().endswith("?")]
+    texts.append((point or text)[:1000])
+    if point:
+        texts.append(shorten_point(point))
+    embed_cached(texts, settings)
+
+
 def shorten_point(sentence: str, max_words: int = 30) -> str:
     """Drop a leading hedge ('I think that') and cut long sentences; end with punctuation."""
     sentence = _HEDGE.sub("", sentence.strip())
@@ -285,7 +301,7 @@ def plan_turn(request: SpeechRequest) -> TurnPlan:
     # Two reserve contentions: the offline engine falls back on them when a chosen one has
     # no fresh, relevant quotation left.
     chosen = ranked[: how_many + RESERVE_POINTS]
-    retriever.warm([c.claim for c, _ in chosen] + ([point] if point else []), request.side)
+    retriever.warm([c.claim for c, _ in chosen] + ([point] if point else []))
     for contention, score in chosen:
         hits = retriever.search(
             contention.claim, k=PASSAGES_PER_POINT, side=request.side, per_source_cap=1
