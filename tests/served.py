@@ -32,6 +32,28 @@ def require_chromium() -> None:
         pytest.fail(f"{CHROMIUM} is missing: run `make chromium` (apt-get install chromium)")
 
 
+def launch_chromium(playwright):
+    """Debian's chromium, headless, through Playwright (its own browser download fails
+    here)."""
+    require_chromium()
+    return playwright.chromium.launch(
+        executable_path=CHROMIUM,
+        headless=True,
+        args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+    )
+
+
+def send(page, text: str) -> None:
+    """Type an argument, press Enter, wait until the bot's final (checked) reply is shown."""
+    before = page.locator("#chat .bot-msg[data-turn]").count()
+    box = page.locator("#student-input textarea")
+    box.fill(text)
+    box.press("Enter")
+    page.wait_for_function(
+        "n => document.querySelectorAll('#chat .bot-msg[data-turn] .badge').length > n", arg=before
+    )
+
+
 class ServedApp:
     """`debate serve --no-ingest` in `cwd`, with only the DEBATE_* variables given in `env`
     (none inherited from the caller's environment). It listens where DEBATE_HOST and

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ARTIFACTS, ROOT
-from tests.served import CHROMIUM, ServedApp, require_chromium
+from tests.served import ServedApp, launch_chromium, require_chromium, send
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -60,11 +60,7 @@ def browser():
 
     SHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+        b = launch_chromium(p)
         yield b
         b.close()
 
@@ -83,17 +79,6 @@ def open_page(browser, server, width=1366, height=900):
 
 def shot(page, name: str, full_page: bool = True) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full_page)
-
-
-def send(page, text: str) -> None:
-    """Type an argument, press Enter, wait until the bot's final (checked) reply is shown."""
-    before = page.locator("#chat .bot-msg[data-turn]").count()
-    box = page.locator("#student-input textarea")
-    box.fill(text)
-    box.press("Enter")
-    page.wait_for_function(
-        "n => document.querySelectorAll('#chat .bot-msg[data-turn] .badge').length > n", arg=before
-    )
 
 
 def last_bot(page):

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ARTIFACTS
-from tests.served import CHROMIUM, ServedApp, require_chromium
+from tests.served import ServedApp, launch_chromium, require_chromium, send
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -51,11 +51,7 @@ def page(served):
 
     SHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+        browser = launch_chromium(p)
         context = browser.new_context(
             viewport={"width": 1400, "height": 1000}, accept_downloads=True
         )
@@ -73,17 +69,6 @@ def shot(page, name: str, selector: str | None = None) -> None:
         page.locator(selector).screenshot(path=str(SHOTS / f"coaching-{name}.png"))
     else:
         page.screenshot(path=str(SHOTS / f"coaching-{name}.png"), full_page=True)
-
-
-def send(page, text: str) -> None:
-    """Type an argument, press Enter, wait for the bot's final (checked) reply."""
-    before = page.locator("#chat .bot-msg[data-turn]").count()
-    box = page.locator("#student-input textarea")
-    box.fill(text)
-    box.press("Enter")
-    page.wait_for_function(
-        "n => document.querySelectorAll('#chat .bot-msg[data-turn] .badge').length > n", arg=before
-    )
 
 
 def squash(text: str) -> str:

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from debate.citations import parse_citations
 from debate.errors import DebateError
+from tests.served import launch_chromium
 from tests.test_app_security import (
     MOTION,
     AppServer,
@@ -301,10 +302,7 @@ def test_scripts_in_messages_and_uploaded_sources_never_run_in_the_browser(app, 
     assert "added" in status_text(out[0]).lower(), out[0]
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+        browser = launch_chromium(p)
         page = browser.new_page()
         page.goto(app.url)
         page.wait_for_selector("#status .status-ok", timeout=120_000)

@@ -17,7 +17,7 @@ import time
 import pytest
 
 from tests.replay import faithful_quote, tokens
-from tests.served import CHROMIUM, ServedApp, require_chromium
+from tests.served import ServedApp, launch_chromium, require_chromium
 from tests.test_stream_guard_spar import BAD_WORDS, CLOSING, STUDENT, mixed_reply
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -66,11 +66,7 @@ def test_browser_never_shows_a_fabricated_citation_or_unsupported_sentence(serve
 
     url, server, log_path = served
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+        browser = launch_chromium(p)
         page = browser.new_page()
         page.set_default_timeout(WAIT)
         page.goto(url)

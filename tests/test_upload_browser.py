@@ -6,16 +6,14 @@ says the pack is as it was, and it is. Screenshots: test-artifacts/screenshots/u
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from tests.conftest import ARTIFACTS
+from tests.served import launch_chromium, require_chromium
 from tests.test_app_security import AppServer, listing
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
-CHROMIUM = "/usr/bin/chromium"
 WAIT = 180_000  # ms, on 2 busy cores
 FRONT = (
     "---\ntitle: Walk reports\npublisher: Walk Weekly\ndate: 2024-02-03\n"
@@ -25,8 +23,7 @@ FRONT = (
 
 @pytest.fixture
 def served(tmp_path, embedder):
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `make chromium` (apt-get install chromium)")
+    require_chromium()
     app = AppServer(tmp_path / "site")
     yield app.start()
     app.stop()
@@ -37,10 +34,7 @@ def page(served):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+        browser = launch_chromium(p)
         page = browser.new_page(viewport={"width": 1400, "height": 1800})
         page.set_default_timeout(WAIT)
         page.goto(served.url)
