@@ -91,8 +91,9 @@ def _progress_bar() -> Progress:
 
 
 def run_ingest(motion_ref: str, settings: Settings, rebuild: bool = False, quiet: bool = False):
-    """Ingest with a progress bar; shared by `ingest` and `serve`."""
-    from debate.ingest import ingest_motion
+    """Ingest with a progress bar; shared by `ingest` and `serve`. An upload to the motion
+    that a stopped server left half-indexed is settled first (debate.ingest.settle_pending)."""
+    from debate.ingest import ingest_motion, settle_pending
     from debate.motions import load_motion
 
     motion = load_motion(motion_ref, settings.corpus_dir)
@@ -105,7 +106,13 @@ def run_ingest(motion_ref: str, settings: Settings, rebuild: bool = False, quiet
                 task = bar.add_task("embed", total=total)
             bar.update(task, completed=done)
 
+        settled = settle_pending(motion.id, settings, progress)
+        if settled:
+            motion = load_motion(motion_ref, settings.corpus_dir)  # the pack may differ now
+            task = None
         report = ingest_motion(motion, settings, progress=progress, rebuild=rebuild)
+    if settled:
+        console.print(f"[yellow]{motion.id}[/]: {settled}", highlight=False)
     if not quiet:
         if report.wrote_anything:
             console.print(

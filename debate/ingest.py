@@ -394,6 +394,26 @@ def index_source(
     )
 
 
+def settle_pending(
+    motion_id: str, settings: Settings, progress: Progress | None = None
+) -> str | None:
+    """Before a plain ingest of a motion: finish (phase 'adding') or roll back ('removing')
+    an upload of it that a stopped process left half-indexed, as the server does when it
+    starts (StagedSource). Returns a line saying what was done, or None if nothing was."""
+    for staged in pending_sources(settings):
+        if staged.motion_id != motion_id:
+            continue
+        try:
+            added = index_source(staged, settings, progress)
+        except Cancelled as exc:
+            return str(exc)
+        return (
+            f"finished the upload a stopped process left half-indexed: “{added.title}” "
+            f"({added.passages} passages, {added.embedded} embedded now)"
+        )
+    return None
+
+
 def undo_source(staged: StagedSource, settings: Settings) -> None:
     """Take a staged source out again: motion.yaml as before (byte for byte), the copied
     file removed, and the index as before (the source's passages deleted, or the index

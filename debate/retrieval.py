@@ -20,6 +20,7 @@ import copy
 import dataclasses
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -70,6 +71,34 @@ def clean_query(query: str, max_chars: int) -> tuple[str, bool]:
     return query, False
 
 
+# How many passages a retriever keeps from its recent searches (see Retriever._recent).
+RECENT_PASSAGES = 512
+
+
+class _RecentPassages:
+    """A thread-safe, least-recently-used set of passages by id."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._items: OrderedDict[str, Passage] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def take(self, ids: list[str]) -> dict[str, Passage]:
+        with self._lock:
+            found = {i: self._items[i] for i in ids if i in self._items}
+            for i in found:
+                self._items.move_to_end(i)
+        return found
+
+    def put(self, passages: list[Passage]) -> None:
+        with self._lock:
+            for p in passages:
+                self._items[p.id] = p
+                self._items.move_to_end(p.id)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
 class Retriever:
     """Retrieval for one motion, built once per motion and reused. It holds the BM25 index
     (ids and postings, no texts) and the model; passages are read from the store."""
@@ -80,6 +109,11 @@ class Retriever:
         self.store = store or open_store(settings, motion.id)
         self.lexical = self.store.lexical_index()  # raises IndexMissingError if not ingested
         self.embedder = get_embedder(settings.model_path)
+        # Passages returned lately, by id (shared with with_settings clones). Bounded: turn
+        # after turn a debate comes back to the same few dozen, and reading them from
+        # Chroma was a fifth of a turn's time under load. An edit makes a new Retriever
+        # (invalidate), so nothing here outlives the text it was read with.
+        self._recent = _RecentPassages(RECENT_PASSAGES)
 
     def with_settings(self, settings: Settings) -> Retriever:
         """This retriever (same index, BM25 and model) searching with other settings:
@@ -90,7 +124,14 @@ class Retriever:
 
     def get(self, ids: list[str]) -> list[Passage]:
         """The passages of these ids, in their order (ids no longer stored are left out)."""
-        return self.store.get(list(ids))
+        ids = list(ids)
+        known = self._recent.take(ids)
+        missing = [i for i in ids if i not in known]
+        if missing:
+            read = self.store.get(missing)
+            self._recent.put(read)
+            known.update((p.id, p) for p in read)
+        return [known[i] for i in ids if i in known]
 
     def all_passages(self) -> list[Passage]:
         """Every passage of the motion, read from the store on each call: for callers that

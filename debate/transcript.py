@@ -22,6 +22,8 @@ from debate.citations import CITATION_RE, EvidenceList, expand_numbers
 from debate.faithfulness import Verdict
 from debate.passages import Passage
 
+PASSAGE_FIELDS = tuple(f.name for f in dataclasses.fields(Passage))
+
 log = logging.getLogger(__name__)
 ROLE = {"defend": "proposition", "attack": "opposition"}
 
@@ -39,14 +41,21 @@ class Turn:
     created: float = field(default_factory=time.time)
 
     def to_dict(self) -> dict:
-        d = dataclasses.asdict(self)
-        d["evidence"] = (
-            None
+        # Field by field rather than dataclasses.asdict, whose deep copy of every passage
+        # was most of the cost of autosaving a long round after each turn.
+        return {
+            "speaker": self.speaker,
+            "text": self.text,
+            "side": self.side,
+            "phase": self.phase,
+            "evidence": None
             if self.evidence is None
-            else [dataclasses.asdict(p) for p in self.evidence.passages]
-        )
-        d["verdicts"] = [v.to_dict() for v in self.verdicts]
-        return d
+            else [{f: getattr(p, f) for f in PASSAGE_FIELDS} for p in self.evidence.passages],
+            "verdicts": [v.to_dict() for v in self.verdicts],
+            "engine": self.engine,
+            "notices": list(self.notices),
+            "created": self.created,
+        }
 
     @classmethod
     def from_dict(cls, d: dict) -> Turn:
@@ -92,7 +101,9 @@ def save(session) -> Path | None:
     tmp = path.with_suffix(".json.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(json.dumps(to_dict(session), ensure_ascii=False, indent=1), encoding="utf-8")
+        # Compact: json.dumps with an indent runs its pure-Python encoder, several times
+        # slower, and this runs after every turn.
+        tmp.write_text(json.dumps(to_dict(session), ensure_ascii=False), encoding="utf-8")
         os.replace(tmp, path)
     except OSError as exc:
         log.warning("could not save the transcript to %s: %s", path, exc)

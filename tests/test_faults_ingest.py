@@ -9,6 +9,8 @@ so the fault lands at a known point of the write."""
 
 from __future__ import annotations
 
+import os
+import re
 import signal
 import subprocess
 import sys
@@ -252,10 +254,9 @@ def resumed(settings):
     return h.upload_jobs(runtime).wait(jobs[0].id, 300)
 
 
-@pytest.mark.slow
-def test_upload_killed_mid_job_is_completed_on_restart_without_reembedding(pack, tmp_path):
-    settings, folder = pack
-    ingest_motion(load_motion("cats-dogs", settings.corpus_dir), settings)
+def killed_mid_upload(settings, folder: Path, tmp_path: Path) -> int:
+    """An upload of walks.md SIGKILLed while writing; returns how many of its passages
+    were written before the kill."""
     upload = tmp_path / "walks.md"
     upload.write_text(WALKS, encoding="utf-8")
     assert run_upload_killed(settings, folder.parent, upload, "upsert", cancel=False) == (
@@ -264,10 +265,27 @@ def test_upload_killed_mid_job_is_completed_on_restart_without_reembedding(pack,
     store = open_store(settings, "cats-dogs")
     already = sum(1 for m in store.state().values() if m["source_id"] == "walks")
     assert already >= 4 and store.status() == "interrupted"
+    return already
+
+
+def ingested_by_cli(settings, corpus: Path) -> subprocess.CompletedProcess:
+    """What a coach who runs `debate ingest` (instead of restarting the server) gets."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DEBATE_")}
+    env.update(COLUMNS="200", DEBATE_CORPUS_DIR=str(corpus), DEBATE_DATA_DIR=str(settings.data_dir))
+    command = [sys.executable, "-c", "from debate.cli import main; main()", "ingest", "cats-dogs"]
+    return subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
+
+
+@pytest.mark.slow
+def test_upload_killed_mid_job_is_completed_on_restart_without_reembedding(pack, tmp_path):
+    settings, folder = pack
+    ingest_motion(load_motion("cats-dogs", settings.corpus_dir), settings)
+    already = killed_mid_upload(settings, folder, tmp_path)
     job = resumed(settings)
     assert job.state == "done" and "Added “Dog walks”" in job.message
     assert job.total <= 20 - already  # the resumed job embedded only what was missing
     motion = load_motion("cats-dogs", settings.corpus_dir)
+    store = open_store(settings, "cats-dogs")
     assert "walks" in {s.id for s in motion.sources} and store.status() == "ok"
     wanted = {p.id for src in prepare_motion(motion, settings) for p in src.passages}
     assert set(store.state()) == wanted
@@ -294,4 +312,41 @@ def test_upload_killed_while_being_cancelled_is_rolled_back_on_restart(pack, tmp
     assert sorted(p.name for p in (folder / "sources").iterdir()) == files_before
     store = open_store(settings, "cats-dogs")
     assert set(store.state()) == ids_before and store.status() == "ok"
+    assert not pending_sources(settings)
+
+
+@pytest.mark.slow
+def test_debate_ingest_finishes_a_killed_upload_or_rolls_back_a_killed_cancel(pack, tmp_path):
+    """`debate ingest` settles a half-indexed upload as a restarted server would."""
+    settings, folder = pack
+    ingest_motion(load_motion("cats-dogs", settings.corpus_dir), settings)
+    yaml_before = (folder / "motion.yaml").read_bytes()
+    ids_before = set(open_store(settings, "cats-dogs").state())
+    already = killed_mid_upload(settings, folder, tmp_path)
+    assert [s.phase for s in pending_sources(settings)] == ["adding"]
+    done = ingested_by_cli(settings, folder.parent)
+    assert done.returncode == 0, done.stderr
+    assert "finished the upload" in done.stdout and "“Dog walks”" in done.stdout
+    embedded = int(re.search(r"(\d+) embedded now", done.stdout).group(1))
+    assert embedded <= 20 - already  # what was written before the kill is reused
+    assert not pending_sources(settings)
+    motion = load_motion("cats-dogs", settings.corpus_dir)
+    wanted = {p.id for src in prepare_motion(motion, settings) for p in src.passages}
+    assert set(open_store(settings, "cats-dogs").state()) == wanted
+
+    # Now a second upload killed while its cancel was taking it out again: rolled back.
+    (folder / "motion.yaml").write_bytes(yaml_before)
+    next(src.path for src in motion.sources if src.id == "walks").unlink()
+    assert ingested_by_cli(settings, folder.parent).returncode == 0
+    assert set(open_store(settings, "cats-dogs").state()) == ids_before
+    upload = tmp_path / "walks.md"
+    assert run_upload_killed(settings, folder.parent, upload, "delete", cancel=True) == (
+        -signal.SIGKILL
+    )
+    assert [s.phase for s in pending_sources(settings)] == ["removing"]
+    done = ingested_by_cli(settings, folder.parent)
+    assert done.returncode == 0, done.stderr
+    assert "it is out now" in done.stdout
+    assert (folder / "motion.yaml").read_bytes() == yaml_before
+    assert set(open_store(settings, "cats-dogs").state()) == ids_before
     assert not pending_sources(settings)

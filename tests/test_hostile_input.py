@@ -300,6 +300,14 @@ def test_scripts_in_messages_and_uploaded_sources_never_run_in_the_browser(app, 
         MOTION, handle_file(str(planted)), "", "", "", "", "mixed", "", api_name="/add_source"
     )
     assert "added" in status_text(out[0]).lower(), out[0]
+    # The source is indexed in the background: the bot can quote it once the job is done.
+    deadline = time.monotonic() + 600  # only stops a hung server
+    job = ""
+    while 'data-state="done"' not in job:
+        assert time.monotonic() < deadline, f"the upload never finished: {job}"
+        job = coach.predict(MOTION, api_name="/upload_status")[0]
+        assert 'data-state="failed"' not in job and 'data-state="cancelled"' not in job, job
+        time.sleep(0.5)
 
     with sync_playwright() as p:
         browser = launch_chromium(p)

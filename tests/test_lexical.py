@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from rank_bm25 import BM25Okapi
 
-from debate import lexical
+from debate import lexical, retrieval
 from debate.config import load_settings
 from debate.ingest import ingest_motion
 from debate.lexical import Document, IndexFileError, LexicalIndex, build
@@ -236,12 +236,22 @@ def test_a_retriever_holds_no_passage_texts(pack, monkeypatch):
         raise AssertionError("a retriever must not read every passage to start")
 
     monkeypatch.setattr(PassageStore, "all_passages", refuse)
+    # It keeps only the few passages its searches returned lately (a bounded cache).
+    monkeypatch.setattr(retrieval, "RECENT_PASSAGES", 1)
     r = retriever(settings)
-    r.search("cats sleep", k=2)
     reachable = _objects(r, skip=(r.embedder, r.store.client))
-    assert not [o for o in reachable if isinstance(o, Passage)]
+    assert not [o for o in reachable if isinstance(o, Passage)]  # none to start
+    found = r.search("cats sleep", k=2)
+    assert len(found) == 2
+    reachable = _objects(r, skip=(r.embedder, r.store.client))
+    kept = [o for o in reachable if isinstance(o, Passage)]
+    assert [p.id for p in kept] == [found[-1].passage.id]  # the last one read, no more
     strings = [o for o in reachable if isinstance(o, str)]
     arrays = [o.tobytes() for o in reachable if isinstance(o, np.ndarray)]
     for text in texts:
+        if text == kept[0].text:
+            continue
         assert not any(text[:40] in s for s in strings)
         assert not any(text[:40].encode() in a for a in arrays)
+    # What it keeps is what the store holds (read again after an edit: `invalidate`).
+    assert r.get([kept[0].id]) == r.store.get([kept[0].id])

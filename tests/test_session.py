@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 
@@ -10,6 +11,7 @@ import pytest
 from debate.citations import parse_citations
 from debate.errors import DebateError
 from debate.session import PHASES, Session
+from debate.transcript import Turn
 
 
 def test_side_switch_takes_effect_from_the_next_speech_and_is_announced(
@@ -86,6 +88,10 @@ def test_transcript_round_trips_through_json_and_exports_a_numbered_bibliography
         (t.speaker, t.text, t.side, t.phase) for t in session.turns
     ]
     assert restored.turns[1].evidence.passages == session.turns[1].evidence.passages
+    # Every field of every turn survives, the verdicts included.
+    assert [t.to_dict() for t in restored.turns] == [t.to_dict() for t in session.turns]
+    assert restored.turns == session.turns
+    assert set(session.turns[1].to_dict()) == {f.name for f in dataclasses.fields(Turn)}
 
     md = session.transcript_markdown()
     assert default_motion.thesis in md and "Switching sides" in md

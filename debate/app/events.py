@@ -45,13 +45,13 @@ def client_address(request: gr.Request | None) -> str:
 def wire(demo: gr.Blocks, ui: SimpleNamespace, runtime: Runtime) -> None:
     # Everything that shows one tab's debate; refreshed together after most actions.
     ui.view = [ui.chatbot, ui.evidence, ui.motion_card, ui.banner, ui.phases, ui.timer]
-    ui.view.append(ui.download)
     # Events coaching.wire chains onto: a turn shown, a new round on screen.
     ui.turn_events, ui.round_events = [], []
     wire_load(demo, ui, runtime)
     wire_chat(ui, runtime)
     wire_round(ui, runtime)
     wire_evidence(ui)
+    wire_download(ui)
     wire_coach(ui, runtime)
     wire_sources(ui, runtime)
     wire_new_motion(ui, runtime)
@@ -60,15 +60,18 @@ def wire(demo: gr.Blocks, ui: SimpleNamespace, runtime: Runtime) -> None:
 
 def render_view(st: h.TabState) -> tuple:
     """Values for ui.view, in its order."""
+    return (h.chat_messages(st), *view_beside_chat(st))
+
+
+def view_beside_chat(st: h.TabState) -> tuple:
+    """Values for ui.view after the chat, in its order."""
     motion = st.session.motion
     return (
-        h.chat_messages(st),
         h.evidence_html(st),
         render.motion_card(motion),
         render.side_banner(motion, st.session.bot_side),
         h.phase_html(st),
         h.timer_html(st),
-        h.transcript_file(st),
     )
 
 
@@ -118,9 +121,15 @@ def wire_chat(ui: SimpleNamespace, runtime: Runtime) -> None:
         try:
             # The box is cleared once, as the turn starts: what the student types while the
             # reply streams is theirs and must not be wiped by a later update.
-            cleared = ""
+            # While the reply streams the rest of the view is re-sent unchanged rather than
+            # skipped: Gradio builds a new component for every skipped output of every
+            # update, which cost more than the turn's search under load.
+            cleared, beside = "", None
             for messages in h.send(st, text, runtime):
-                yield (st, cleared, "", gr.skip(), messages, *skips(n - 1))
+                if beside is None:
+                    status = render.status_html(*runtime.status())
+                    beside = view_beside_chat(st)
+                yield (st, cleared, "", status, messages, *beside)
                 cleared = gr.skip()
         except QueryError as exc:  # the student's message: say what to do, nothing broke
             yield (st, text, fail(exc), gr.skip(), *skips(n))
@@ -203,6 +212,28 @@ def wire_evidence(ui: SimpleNamespace) -> None:
         return h.evidence_html(st)
 
     ui.cite_go.click(on_cite, [ui.state, ui.cite_target], [ui.evidence], **PLUMBING)
+
+
+# Click the hidden download button once its value is the file just written.
+_CLICK_DOWNLOAD = """() => {
+  const el = document.querySelector('#transcript-file');
+  const button = el && (el.tagName === 'BUTTON' ? el : el.querySelector('button'));
+  if (button) button.click();
+}"""
+
+
+def wire_download(ui: SimpleNamespace) -> None:
+    """'Download transcript': written on request (rebuilding it after every turn cost more
+    CPU than the turn itself once a round was long), then handed to the browser."""
+
+    def on_download(st):
+        if st is None:
+            return gr.skip(), fail(LOADING)
+        return h.transcript_file(st), ""
+
+    ui.download.click(on_download, [ui.state], [ui.transcript, ui.notice], **PLUMBING).then(
+        None, None, None, js=_CLICK_DOWNLOAD, **PLUMBING
+    )
 
 
 def wire_coach(ui: SimpleNamespace, runtime: Runtime) -> None:

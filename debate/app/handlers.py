@@ -132,6 +132,10 @@ def focus_last_bot_turn(state: TabState) -> None:
     state.focus_n = None
 
 
+# Seconds between two updates of a reply being streamed to the page.
+STREAM_INTERVAL = 0.15
+
+
 def send(state: TabState, text: str, runtime: Runtime | None = None) -> Iterator[list[dict]]:
     """Stream the bot's reply: yields the chat after each chunk, then the final chat.
     Raises QueryError (friendly message) for an empty message before anything changes."""
@@ -148,8 +152,13 @@ def send(state: TabState, text: str, runtime: Runtime | None = None) -> Iterator
     base = chat_messages(state)
     student = {"role": "user", "content": render.student_message_html(text.strip())}
     yield [*base, student, {"role": "assistant", "content": render.streaming_html("")}]
+    shown = time.monotonic()
     for chunk in state.session.stream(text):
-        yield [*base, student, {"role": "assistant", "content": render.streaming_html(chunk)}]
+        # Every update re-sends the whole chat: at most one per STREAM_INTERVAL, so a fast
+        # reply (the offline engine's, or a quick model's tokens) costs a few, not dozens.
+        if time.monotonic() - shown >= STREAM_INTERVAL:
+            yield [*base, student, {"role": "assistant", "content": render.streaming_html(chunk)}]
+            shown = time.monotonic()
     focus_last_bot_turn(state)
     yield chat_messages(state)
 

@@ -82,8 +82,11 @@ def chat_panel(ui: SimpleNamespace) -> None:
         )
         ui.send_btn = gr.Button("Send", variant="primary", scale=1, min_width=80, elem_id="send")
     ui.notice = gr.HTML(elem_id="notice")
-    ui.download = gr.DownloadButton(
-        "Download transcript (.md)", value=None, elem_id="download-transcript", size="sm"
+    # The transcript (with its flow of arguments) is written only when asked for: a
+    # visible button builds it, fills the hidden download button and clicks it (events.py).
+    ui.download = gr.Button("Download transcript (.md)", elem_id="download-transcript", size="sm")
+    ui.transcript = gr.DownloadButton(
+        "transcript", value=None, elem_id="transcript-file", elem_classes=["offscreen"]
     )
 
 
