@@ -11,8 +11,8 @@ the same run, as a ratio, because the machines are shared and absolute timings d
   a message the process has not seen, vs hybrid retrieval alone for the same messages;
 - first turn: in a fresh process, the first turn after the app's start-up warm-up vs the
   first turn with the model and index loaded but nothing else warmed;
-- guard: a recorded LLM reply streamed through the citation guard vs the same chunks
-  streamed unguarded (evals/llm_replies.yaml);
+- guard: a recorded LLM reply streamed through the citation guard vs one uncached model
+  call embedding its sentences (evals/llm_replies.yaml);
 - labelled retrieval: nDCG@10 and recall@10 of hybrid vs dense vs BM25 on the held-out
   (test) splits of the labelled sets in evals/retrieval (debate.retrieval_eval);
 - ingest throughput: ingest of 1,000 synthetic documents vs raw model.encode of the same
@@ -46,6 +46,7 @@ from debate.embeddings import get_embedder
 from debate.ingest import ingest_motion
 from debate.motions import Motion, load_motion
 from debate.retrieval import Retriever
+from debate.text import sentence_spans
 
 log = logging.getLogger(__name__)
 
@@ -157,6 +158,11 @@ def part_ingest(bench: Bench) -> list[list[str]]:
     ]
 
 
+def _cold(retriever: Retriever, query: str, mode: str) -> list:
+    retriever.forget_recent()
+    return retriever.search(query, mode=mode)
+
+
 def part_retrieval(bench: Bench) -> list[list[str]]:
     """Median search latency per mode (dense is the baseline)."""
     retriever = Retriever(bench.motion, bench.settings)
@@ -166,7 +172,9 @@ def part_retrieval(bench: Bench) -> list[list[str]]:
         for q in queries:  # warm-up
             retriever.search(q, mode=mode)
         runs = [
-            min(_timed(lambda q=q, m=mode: retriever.search(q, mode=m), bench.repeat))
+            # Each time reading its passages from the store (forget_recent), as a query
+            # about something new does; the query's embedding stays cached.
+            min(_timed(lambda q=q, m=mode: _cold(retriever, q, m), bench.repeat))
             for q in queries
         ]
         latency[mode] = statistics.median(runs)
@@ -330,7 +338,7 @@ def first_turn_main(where: dict, warm: bool) -> dict:
 # ---------------------------------------------------------------- the guard
 def part_guard(bench: Bench) -> list[list[str]]:
     """Each recorded reply of evals/llm_replies.yaml streamed in chunks of a few words
-    through `guard_stream`, once, vs the same chunks joined unguarded; also the time until
+    through `guard_stream`, once, vs one uncached model call on its sentences; also the time until
     the first checked sentence is shown. The model and the evidence passages are warmed
     first (a server has them warm); each reply's own sentences are new to the checker when
     timed, as a real reply's are. The first reply only warms up and is not counted."""
@@ -349,23 +357,31 @@ def part_guard(bench: Bench) -> list[list[str]]:
 
     guarded(*replies[0][:2])
     timed = [guarded(c, e) for c, e, _ in replies[1:]]
-    plain = [min(_timed(lambda c=c: "".join(c), bench.repeat)) for c, _, _ in replies[1:]]
+    # Baseline: one uncached model call on the reply's sentences, the least any check that
+    # compares meanings must spend (joining the chunks unguarded costs microseconds).
+    embedder = get_embedder(offline.model_path)
+
+    def encode(chunks) -> None:
+        text = "".join(chunks)
+        embedder.embed([text[s:e] for s, e in sentence_spans(text)])
+
+    plain = [min(_timed(lambda c=c: encode(c), bench.repeat)) for c, _, _ in replies[1:]]
     sentences = sum(n for _, _, n in replies[1:])
     r = bench.results["guard"] = {
         "replies": len(timed),
         "sentences": sentences,
         "guarded_median_s": statistics.median(t for t, _ in timed),
-        "unguarded_median_s": statistics.median(plain),
+        "model_call_median_s": statistics.median(plain),
         "per_sentence_s": sum(t for t, _ in timed) / sentences,
         "first_sentence_median_s": statistics.median(f for _, f in timed),
     }
-    ratio = r["guarded_median_s"] / max(r["unguarded_median_s"], 1e-9)
+    ratio = r["guarded_median_s"] / max(r["model_call_median_s"], 1e-9)
     return [
         [
             f"guarded stream of a recorded reply (median of {len(timed)})",
             _ms(r["guarded_median_s"]),
-            f"unguarded {r['unguarded_median_s'] * 1e6:.0f} µs",
-            f"{ratio:.0f}",
+            f"one model call on its sentences {_ms(r['model_call_median_s'])}",
+            f"{ratio:.1f}",
         ],
         ["guard: checking time per sentence", _ms(r["per_sentence_s"]), "", ""],
         ["guard: first checked sentence shown (median)", _ms(r["first_sentence_median_s"]), "", ""],

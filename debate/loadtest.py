@@ -1,6 +1,7 @@
 """`python -m debate.loadtest URL [--sessions 20] [--turns 10] [--password PW]`: drive a
 running app (`debate serve`) with simultaneous sessions and print the table: errors,
-cross-talk between sessions, and turn latency p50/p95 next to one session alone.
+cross-talk between sessions, and turn latency p50/p95 next to one session alone. Every session opens its tab first; the turns start together once all
+are open (a club opens the page, then argues), and only turns are timed.
 
 The sessions are gradio_client threads in this process. On the server's own machine they
 take a large share of its CPU (about 20 CPU-seconds per 200 turns on two cores, close to
@@ -15,6 +16,7 @@ import json
 import os
 import re
 import sys
+import threading
 import time
 from uuid import uuid4
 
@@ -24,22 +26,42 @@ from rich.table import Table
 from debate.bench import percentile
 from debate.config import load_settings, offline_environment
 
+# Seconds for every session to open its tab before the turns start.
+OPEN_TIMEOUT = 300
+
 
 def _side_of(banner_html: str) -> str:
     return "defend" if "side-defend" in (banner_html or "") else "attack"
 
 
-def _one_session(url: str, index: int, turns: int, switch: bool, password: str, run: str) -> dict:
+def _one_session(
+    url: str,
+    index: int,
+    turns: int,
+    switch: bool,
+    password: str,
+    run: str,
+    opened: threading.Barrier | None = None,
+) -> dict:
     """One simulated student (and, when `switch`, a coach who switches sides every third
-    turn) in a tab of its own; checks its chat holds only its own turns and its side."""
+    turn) in a tab of its own; checks its chat holds only its own turns and its side.
+    With `opened`, waits after opening its tab until every session has opened theirs, so
+    that turns are timed against each other, not against the other tabs' page loads."""
     from gradio_client import Client
 
-    client = Client(url, verbose=False, download_files=False)
-    client.predict(api_name="/load")
+    try:
+        client = Client(url, verbose=False, download_files=False)
+        client.predict(api_name="/load")
+        if switch:
+            client.predict(password, api_name="/unlock")
+    except BaseException:
+        if opened is not None:
+            opened.abort()  # the others stop waiting; this error is the one reported
+        raise
+    if opened is not None:
+        opened.wait()
     latencies, errors, tokens = [], [], []
     side = "attack"
-    if switch:
-        client.predict(password, api_name="/unlock")
     chat: list = []
     for turn in range(turns):
         if switch and turn and turn % 3 == 0:
@@ -87,12 +109,22 @@ def concurrency(
 
     run = uuid4().hex[:6]
     switching = set(range(0, sessions, max(1, round(1 / switch_share)))) if switch_share else set()
-    started = time.perf_counter()
+    # Every tab is opened first; the clock starts when all of them begin their turns.
+    opened = threading.Barrier(sessions + 1)
     with ThreadPoolExecutor(max_workers=sessions) as pool:
         futures = [
-            pool.submit(_one_session, url, i, turns, i in switching, password, run)
+            pool.submit(_one_session, url, i, turns, i in switching, password, run, opened)
             for i in range(sessions)
         ]
+        try:
+            opened.wait(timeout=OPEN_TIMEOUT)
+        except threading.BrokenBarrierError:
+            opened.abort()
+            for f in futures:  # the session that failed to open says why
+                if f.exception() and not isinstance(f.exception(), threading.BrokenBarrierError):
+                    raise f.exception() from None
+            raise
+        started = time.perf_counter()
         results = [f.result() for f in futures]
     wall = time.perf_counter() - started
     alone = _one_session(url, sessions, turns, False, password, run + "b")

@@ -90,6 +90,10 @@ class _RecentPassages:
                 self._items.move_to_end(i)
         return found
 
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
     def put(self, passages: list[Passage]) -> None:
         with self._lock:
             for p in passages:
@@ -132,6 +136,11 @@ class Retriever:
             self._recent.put(read)
             known.update((p.id, p) for p in read)
         return [known[i] for i in ids if i in known]
+
+    def forget_recent(self) -> None:
+        """Drop the passages kept from recent searches: benchmarks time a search that
+        reads its passages from the store, as a query about something new does."""
+        self._recent.clear()
 
     def all_passages(self) -> list[Passage]:
         """Every passage of the motion, read from the store on each call: for callers that

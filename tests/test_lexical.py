@@ -255,3 +255,5 @@ def test_a_retriever_holds_no_passage_texts(pack, monkeypatch):
         assert not any(text[:40].encode() in a for a in arrays)
     # What it keeps is what the store holds (read again after an edit: `invalidate`).
     assert r.get([kept[0].id]) == r.store.get([kept[0].id])
+    r.forget_recent()
+    assert not [o for o in _objects(r, skip=(r.embedder, r.store.client)) if isinstance(o, Passage)]
