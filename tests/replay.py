@@ -72,6 +72,9 @@ class ReplayServer:
     status: answer every call with this HTTP error (401: OpenAI's invalid-key body).
     delay: seconds to wait before answering (timeouts); chunk_delay: between stream pieces.
     split: how a reply is cut into stream pieces (`words` by default, or `tokens`).
+    garbage: answer debate turns with a broken response instead: "html" (a proxy's error
+    page with status 200), "truncated" (JSON cut off mid-body), "cut" (a stream that stops
+    after a few pieces with the connection closed, no end marker).
     """
 
     def __init__(
@@ -83,7 +86,11 @@ class ReplayServer:
         delay: float = 0.0,
         chunk_delay: float = 0.0,
         split: Callable[[str], list[str]] = words,
+        garbage: str = "",
     ):
+        if garbage not in ("", *GARBAGE):
+            raise ValueError(f"garbage must be one of {GARBAGE}")
+        self.garbage = garbage
         self.replies = list(replies)
         self.judge, self.status, self.delay = judge, status, delay
         self.chunk_delay, self.split = chunk_delay, split
@@ -156,6 +163,8 @@ class ReplayServer:
         else:
             reply = self.replies[min(turn, len(self.replies)) - 1]
             content = reply(body) if callable(reply) else reply
+        if self.garbage and not is_judge:
+            return _send_garbage(h, self.garbage, wire, body, self.split(content))
         if not body.get("stream"):
             return _send_json(h, 200, wire.whole(body, content))
         h.send_response(200)
@@ -168,6 +177,33 @@ class ReplayServer:
             if self.chunk_delay:
                 time.sleep(self.chunk_delay)
         _write_chunk(h, b"")  # end of the chunked body
+
+
+GARBAGE = ("html", "truncated", "cut")
+
+
+def _send_garbage(h: BaseHTTPRequestHandler, kind: str, wire, body: dict, pieces: list[str]):
+    """A broken answer of the given kind (see ReplayServer), then the connection closed."""
+    h.close_connection = True
+    if kind == "cut" and body.get("stream"):
+        h.send_response(200)
+        h.send_header("Content-Type", wire.content_type)
+        h.send_header("Transfer-Encoding", "chunked")
+        h.end_headers()
+        for line in list(wire.stream(body, pieces))[:3]:
+            _write_chunk(h, line.encode())
+        return  # no closing chunk: the body ends mid-stream
+    if kind == "html":
+        data = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
+        content_type = "text/html"
+    else:  # truncated, or cut when the client did not stream
+        data = json.dumps(wire.whole(body, " ".join(pieces))).encode()[:40]
+        content_type = "application/json"
+    h.send_response(200)
+    h.send_header("Content-Type", content_type)
+    h.send_header("Content-Length", str(len(data)))
+    h.end_headers()
+    h.wfile.write(data)
 
 
 def _send_json(h: BaseHTTPRequestHandler, status: int, payload: dict) -> None:

@@ -165,6 +165,38 @@ def test_timeout_falls_back_to_the_offline_engine_with_a_notice(
     assert session.turns[-1].engine == reply.engine
 
 
+@pytest.mark.parametrize("wire", ["openai", "ollama"])
+@pytest.mark.parametrize("streaming", [False, True], ids=["whole", "streamed"])
+@pytest.mark.parametrize("garbage", ["html", "truncated", "cut", "500", "empty"])
+def test_an_llm_answering_garbage_falls_back_to_the_offline_engine_with_a_notice(
+    default_settings, default_motion, replay, wire, streaming, garbage
+):
+    """Broken answers on the wire (an error page, cut JSON, a stream that stops, a server
+    error, an empty reply): the turn is argued offline and says so; nothing unchecked, no
+    fake citation, and the debate goes on."""
+    if garbage == "500":
+        server = replay([good], status=500)
+    elif garbage == "empty":
+        server = replay([""])
+    else:
+        server = replay([good], garbage=garbage)
+    make = llm_settings if wire == "openai" else ollama_settings
+    session = Session(default_motion, make(default_settings, server, timeout=10), bot_side="defend")
+    message = "Serbia depends on Russian gas."
+    if streaming:
+        chunks = list(session.stream(message))
+        reply = session.turns[-1]
+        assert chunks and chunks[-1] == reply.text
+    else:
+        reply = session.respond(message)
+    assert reply.engine.startswith("evidence (fallback: "), reply.engine
+    assert any("offline evidence engine" in n for n in reply.notices), reply.notices
+    assert reply.evidence.passages and reply.verdicts
+    assert [v for v in reply.verdicts if v.status in FAILING] == []
+    assert not [v for v in reply.verdicts if v.fabricated]
+    assert server.requests, "the model was asked"
+
+
 def test_auth_error_falls_back_and_says_which_key_to_set(default_settings, default_motion, replay):
     server = replay([good], status=401)
     session = Session(default_motion, llm_settings(default_settings, server), bot_side="defend")
