@@ -28,8 +28,17 @@ def test_five_sessions_at_once_have_no_errors_and_no_crosstalk(app):
     print(result)  # the latencies, for the log
 
 
-def test_the_queue_lets_turns_run_side_by_side():
-    """One slow turn must not hold the others: turns share a limit above one."""
-    from debate.app.events import TURN_LIMIT
+@pytest.mark.parametrize(
+    ("cores", "llm", "limit"), [(1, "", 2), (2, "", 2), (8, "", 8), (2, "m", 8)]
+)
+def test_turns_run_one_per_core_at_least_two_and_more_when_waiting_for_an_llm(
+    default_settings, monkeypatch, cores, llm, limit
+):
+    """One slow turn must not hold the others (at least two at once); CPU-bound offline
+    turns run one per core; turns that wait for an LLM run more at once."""
+    from dataclasses import replace
 
-    assert TURN_LIMIT >= 4
+    from debate.app.events import turn_limit
+
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: set(range(cores)))
+    assert turn_limit(replace(default_settings, llm=llm)) == limit

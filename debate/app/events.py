@@ -8,7 +8,7 @@ The API: the student's actions (load, send, next_phase, pick_motion) are public;
 (unlock, switch_side, restart, add_source, upload_status, cancel_upload, create_motion) are
 callable but undocumented, because the page itself calls them, and each one is refused by
 the server (handlers.require_coach) until this tab has unlocked; page plumbing (citation clicks, timer lengths)
-is private. Queue: a turn never waits behind more than TURN_LIMIT others; coach and page
+is private. Queue: turns run a few at a time (turn_limit); coach and page
 actions have no limit so they are never stuck behind turns; an upload's event only checks
 and copies the file (one at a time), its embedding runs in a background job (debate.jobs).
 """
@@ -16,6 +16,7 @@ and copies the file (one at a time), its embedding runs in a background job (deb
 from __future__ import annotations
 
 import logging
+import os
 from types import SimpleNamespace
 
 import gradio as gr
@@ -28,11 +29,22 @@ from debate.errors import DebateError, QueryError
 
 log = logging.getLogger(__name__)
 LOADING = DebateError("Still loading; try again in a moment.")
-# Turns run in Gradio's worker threads. An offline turn is CPU-bound (2 cores: more of them
-# at once only share the CPU), an LLM turn mostly waits on the network: 4 slots let two of
-# each run, so one slow LLM turn does not hold the others (the model runs one thread per
-# call, debate.app.runtime.MODEL_THREADS, so parallel turns do not oversubscribe the CPU).
-TURN_LIMIT = 4
+
+
+def turn_limit(settings) -> int:
+    """How many turns run at once (in Gradio's worker threads). An offline turn is
+    CPU-bound (the model runs one thread per call, debate.app.runtime.MODEL_THREADS), so
+    one per core, and at least two so that one slow turn never holds the others: on 2
+    cores, 20 sessions × 10 turns gave p95 2.65 s with 2 at once against 2.94 s with 4
+    (means of 5 and 7 runs of `debate.loadtest`, 2026-11-27). With an LLM configured a turn
+    mostly waits for the model, so more run at once."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 2
+    return max(8, 2 * cores) if settings.llm else max(2, cores)
+
+
 COACH = {"api_visibility": "undocumented", "concurrency_limit": None}
 PLUMBING = {"api_visibility": "private", "concurrency_limit": None}
 
@@ -149,7 +161,7 @@ def wire_chat(ui: SimpleNamespace, runtime: Runtime) -> None:
     io = {
         "inputs": [ui.state, ui.msg],
         "outputs": [ui.state, ui.msg, ui.notice, ui.status, *ui.view],
-        "concurrency_limit": TURN_LIMIT,
+        "concurrency_limit": turn_limit(runtime.settings),
         "concurrency_id": "turn",
     }
     # The evidence check chained after a turn can take seconds; a message sent meanwhile
