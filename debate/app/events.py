@@ -239,9 +239,14 @@ def wire_download(ui: SimpleNamespace) -> None:
     CPU than the turn itself once a round was long), then handed to the browser."""
 
     def on_download(st):
+        # On failure the file button is emptied, so the page's click downloads nothing.
         if st is None:
-            return gr.skip(), fail(LOADING)
-        return h.transcript_file(st), ""
+            return None, fail(LOADING)
+        try:
+            return h.transcript_file(st), ""
+        except OSError as exc:
+            log.warning("could not write the transcript download: %s", exc)
+            return None, fail(DebateError("The transcript could not be written; try again."))
 
     ui.download.click(on_download, [ui.state], [ui.transcript, ui.notice], **PLUMBING).then(
         None, None, None, js=_CLICK_DOWNLOAD, **PLUMBING
