@@ -120,7 +120,7 @@ def test_upload_runs_in_the_background_shows_progress_and_other_calls_complete(r
     assert fresh.session.motion.id == MOTION
     assert h.upload_view(coach, runtime, MOTION).live  # still running: nothing waited on it
     release.set()
-    done = h.upload_jobs(runtime).wait(job.id, 300)
+    done = runtime.uploads.wait(job.id, 300)
     assert done.state == DONE and "Added “Dog walking and health”" in done.message
     assert "walks" in {s.id for s in runtime.motion(MOTION).sources}
     stored = open_store(runtime.settings, MOTION).state()
@@ -140,7 +140,7 @@ def test_cancel_puts_the_pack_and_the_index_back_as_they_were(room, held):
     assert any(m["source_id"] == "walks" for m in stored.values())  # written, mid-job
     assert h.cancel_upload(coach, runtime, MOTION).cancelling
     release.set()
-    view = h.upload_jobs(runtime).wait(job.id, 300)
+    view = runtime.uploads.wait(job.id, 300)
     assert view.state == CANCELLED
     assert "Cancelled" in view.message and "as they were" in view.message
     assert snapshot(runtime, folder) == before  # yaml byte-identical, file gone, same ids
@@ -164,7 +164,7 @@ def test_a_second_upload_to_a_busy_motion_is_refused_and_writes_nothing(room, he
     assert not (folder / "sources" / "more.md").exists()
     assert (folder / "motion.yaml").read_bytes() == yaml_mid
     release.set()
-    assert h.upload_jobs(runtime).wait(job.id, 300).state == DONE
+    assert runtime.uploads.wait(job.id, 300).state == DONE
     # once the first has finished the motion takes the next upload
     assert "Added" in h.add_source(coach, runtime, MOTION, str(second), dict(FORM, title="More"))
 
@@ -189,7 +189,7 @@ def test_the_upload_limit_is_a_limit_on_passages_stated_in_the_message(room, tmp
     big.write_text(long_source(h.UPLOAD_MAX_PASSAGES + 1), encoding="utf-8")
     with pytest.raises(DebateError, match=f"{h.UPLOAD_MAX_PASSAGES:,} passages per file"):
         h.start_upload(coach, runtime, MOTION, str(big), dict(FORM))
-    assert not h.upload_jobs(runtime).live()
+    assert not runtime.uploads.live()
 
 
 # ---------------------------------------------------------------- over HTTP

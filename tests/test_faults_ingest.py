@@ -251,7 +251,7 @@ def resumed(settings):
     runtime.wait(120)
     jobs = h.resume_uploads(runtime)
     assert len(jobs) == 1
-    return h.upload_jobs(runtime).wait(jobs[0].id, 300)
+    return runtime.uploads.wait(jobs[0].id, 300)
 
 
 def killed_mid_upload(settings, folder: Path, tmp_path: Path) -> int:

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import math
 import shutil
-import threading
 import time
-import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -22,7 +20,7 @@ from debate import ingest, motions, transcript
 from debate.app import render
 from debate.app.runtime import OFFLINE, Runtime
 from debate.errors import DebateError, QueryError, SourceError
-from debate.jobs import DONE, Jobs, JobView, Work
+from debate.jobs import DONE, JobView, Work
 from debate.loaders import load_source
 from debate.motions import SIDES, Motion, bare_name, check_file
 from debate.passages import chunk_spans
@@ -322,15 +320,6 @@ UPLOAD_MAX_PASSAGES = 5000
 # How long the synchronous add_source waits for its background job.
 UPLOAD_WAIT_SECONDS = 3600
 
-_upload_jobs: weakref.WeakKeyDictionary[Runtime, Jobs] = weakref.WeakKeyDictionary()
-_upload_jobs_lock = threading.Lock()
-
-
-def upload_jobs(runtime: Runtime) -> Jobs:
-    """The process's upload jobs (one registry, one worker, per Runtime)."""
-    with _upload_jobs_lock:
-        return _upload_jobs.setdefault(runtime, Jobs())
-
 
 def known_motion(runtime: Runtime, motion_id: object) -> str:
     """A motion id the page offers; anything else from a client (a path, `../x`) is refused."""
@@ -393,7 +382,7 @@ def start_upload(
         staged = ingest.stage_source(motion, upload, runtime.settings, name=name, meta=form)
         return _indexing(runtime, staged)
 
-    return upload_jobs(runtime).submit(motion.id, name, stage)
+    return runtime.uploads.submit(motion.id, name, stage)
 
 
 def _indexing(runtime: Runtime, staged: ingest.StagedSource) -> Work:
@@ -419,7 +408,7 @@ def resume_uploads(runtime: Runtime) -> list[JobView]:
     """Uploads a stopped server left half-indexed, finished in the background: a source
     being added is completed (embeddings already written are reused), one being taken
     out is rolled back (debate.ingest.StagedSource)."""
-    jobs = upload_jobs(runtime)
+    jobs = runtime.uploads
     busy = {j.key for j in jobs.live()}
     return [
         jobs.submit(staged.motion_id, staged.title, lambda s=staged: _indexing(runtime, s))
@@ -440,7 +429,7 @@ def add_source(
 ) -> str:
     """start_upload, then wait for the job; returns its message, raises if it failed."""
     job = start_upload(state, runtime, motion_id, upload, form)
-    job = upload_jobs(runtime).wait(job.id, UPLOAD_WAIT_SECONDS)
+    job = runtime.uploads.wait(job.id, UPLOAD_WAIT_SECONDS)
     if job.state != DONE:
         raise DebateError(job.message or f"the upload is still {job.state}")
     if state.session.motion.id == job.key:
@@ -452,24 +441,24 @@ def upload_view(state: TabState, runtime: Runtime, motion_id: str) -> JobView | 
     """The upload job of a motion (live, else the last one); a coach action. Once a job
     has finished, this tab debates the updated pack."""
     require_coach(state, runtime)
-    job = upload_jobs(runtime).latest(known_motion(runtime, motion_id))
+    job = runtime.uploads.latest(known_motion(runtime, motion_id))
     if job is not None and job.state == DONE and state.session.motion.id == job.key:
         state.session.motion = runtime.motion(job.key)
     return job
 
 
 def other_uploads(runtime: Runtime, motion_id: str) -> list[JobView]:
-    return [j for j in upload_jobs(runtime).live() if j.key != motion_id]
+    return [j for j in runtime.uploads.live() if j.key != motion_id]
 
 
 def cancel_upload(state: TabState, runtime: Runtime, motion_id: str) -> JobView:
     """Cancel the motion's live upload: embedding stops at the next batch and the pack and
     its index are put back as they were (the job's message says so when done)."""
     require_coach(state, runtime)
-    job = upload_jobs(runtime).latest(known_motion(runtime, motion_id))
+    job = runtime.uploads.latest(known_motion(runtime, motion_id))
     if job is None or not job.live:
         raise DebateError(f"No upload is being indexed into {motion_id}: nothing to cancel.")
-    return upload_jobs(runtime).cancel(job.id)
+    return runtime.uploads.cancel(job.id)
 
 
 def claim_lines(text: str) -> list[str]:
