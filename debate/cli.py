@@ -13,14 +13,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from debate.config import (
+from debate.core.config import (
     Settings,
     describe_settings,
     load_settings,
     offline_environment,
     shown_value,
 )
-from debate.errors import DebateError
+from debate.core.errors import DebateError
 
 app = typer.Typer(
     help="Spar against a bot that argues a motion only from cited evidence.\n\n"
@@ -64,7 +64,7 @@ def config() -> None:
 @app.command()
 def motions(corpus_dir: Path = typer.Option(None, help="Folder of motion packs.")) -> None:
     """List the motion packs in the corpus."""
-    from debate.motions import list_motions
+    from debate.corpus.motions import list_motions
 
     settings = settings_from(corpus_dir=corpus_dir)
     errors: list = []
@@ -92,9 +92,9 @@ def _progress_bar() -> Progress:
 
 def run_ingest(motion_ref: str, settings: Settings, rebuild: bool = False, quiet: bool = False):
     """Ingest with a progress bar; shared by `ingest` and `serve`. An upload to the motion
-    that a stopped server left half-indexed is settled first (debate.ingest.settle_pending)."""
-    from debate.ingest import ingest_motion, settle_pending
-    from debate.motions import load_motion
+    that a stopped server left half-indexed is settled first (debate.corpus.ingest.settle_pending)."""
+    from debate.corpus.ingest import ingest_motion, settle_pending
+    from debate.corpus.motions import load_motion
 
     motion = load_motion(motion_ref, settings.corpus_dir)
     with _progress_bar() as bar:
@@ -157,8 +157,8 @@ def add_source(
 ) -> None:
     """Copy a source into a motion pack (listing it in motion.yaml when needed, comments
     kept) and index it. The pack is left unchanged if the file is refused."""
-    from debate.ingest import add_source as add
-    from debate.motions import load_motion
+    from debate.corpus.ingest import add_source as add
+    from debate.corpus.motions import load_motion
 
     settings = settings_from(data_dir=data_dir, chroma_url=chroma_url)
     meta = {"title": title, "publisher": publisher, "author": author, "date": date}
@@ -200,7 +200,7 @@ def new_motion(
 ) -> None:
     """Create a motion pack (motion.yaml and an empty sources/ folder) under the corpus;
     then add its sources with `debate add-source`."""
-    from debate.motions import create_motion
+    from debate.corpus.motions import create_motion
 
     settings = settings_from(corpus_dir=corpus_dir)
     try:
@@ -230,8 +230,8 @@ def search(
     """Search a motion's evidence; prints ranked passages with source, paragraph and score."""
     import json
 
-    from debate.motions import load_motion
-    from debate.retrieval import clean_query, get_retriever
+    from debate.corpus.motions import load_motion
+    from debate.search.retrieval import clean_query, get_retriever
 
     if side not in (None, "defend", "attack"):
         fail(f"unknown side {side!r}: use defend or attack")
@@ -291,9 +291,9 @@ def _open_session(
     chroma_url: str | None,
 ):
     """A ready session (index and engine checked up front, so errors show before the loop)."""
-    from debate.motions import load_motion
-    from debate.retrieval import get_retriever
-    from debate.session import Session
+    from debate.corpus.motions import load_motion
+    from debate.search.retrieval import get_retriever
+    from debate.spar.session import Session
 
     settings = settings_from(data_dir=data_dir, chroma_url=chroma_url, llm=llm)
     m = load_motion(motion_ref, settings.corpus_dir)
@@ -306,7 +306,7 @@ def _open_session(
 
 def _print_speech(session, reply, streamed: str = "") -> None:
     """A bot speech (unless already streamed), its notices, and the evidence it cites."""
-    from debate.citations import render_terminal
+    from debate.check.citations import render_terminal
 
     role = {"defend": "proposition", "attack": "opposition"}[reply.side or session.bot_side]
     if not streamed:
@@ -317,7 +317,7 @@ def _print_speech(session, reply, streamed: str = "") -> None:
         console.print()
         console.print(cited, markup=False, highlight=False, style="dim", soft_wrap=True)
     if reply.verdicts:
-        from debate.faithfulness import badge
+        from debate.check.faithfulness import badge
 
         console.print(f"[green]{badge(reply.verdicts)}[/]")
     for notice in reply.notices:
@@ -492,7 +492,7 @@ def eval_(
 ) -> None:
     """Run the faithfulness eval suites; writes evals/reports/<time>.json and .md and exits
     non-zero when a threshold of evals/thresholds.yaml is missed."""
-    from debate.evaluation import run_suites, write_report
+    from debate.evals.suites import run_suites, write_report
 
     # Offline unless --llm is given: an LLM in the environment must not change what CI checks.
     settings = settings_from(llm=llm or "", data_dir=data_dir, chroma_url=chroma_url)
@@ -575,8 +575,8 @@ def bench(
     """Benchmark ingest, retrieval (latency, labelled quality, scale), a bot turn and the
     guard, each next to a baseline measured in the same run (these machines are shared:
     absolute timings drift). Prints a summary and the scale grid; saves JSON."""
-    from debate.bench import run_and_save, table
-    from debate.bench_scale import table as scale_table
+    from debate.tools.bench import run_and_save, table
+    from debate.tools.bench_scale import table as scale_table
 
     try:
         scale = tuple(int(n.replace("_", "")) for n in sizes.split(",") if n.strip())
@@ -598,7 +598,7 @@ def bench(
 
 def _retrieval_table(report, name: str, k: int) -> Table:
     """eval-retrieval's table: one row per mode."""
-    from debate.retrieval_eval import MODES
+    from debate.tools.retrieval_eval import MODES
 
     c = report.counts
     table = Table(
@@ -640,7 +640,7 @@ def eval_retrieval(
     `debate eval-retrieval evals/retrieval/serbia-russia --json out.json`."""
     import json
 
-    from debate.retrieval_eval import evaluate, load_beir
+    from debate.tools.retrieval_eval import evaluate, load_beir
 
     if split not in ("test", "dev"):
         fail(f"--split must be test or dev, not {split!r}")
@@ -716,7 +716,7 @@ def check(
     {"line": N, "error": "..."} and the rest go on."""
     import json
 
-    from debate.faithfulness import check_pairs
+    from debate.check.faithfulness import check_pairs
 
     if file is not None and not file.is_file():
         fail(f"no such file: {file}")
@@ -747,7 +747,7 @@ def check(
 
 def _round_source(transcript: Path, data_dir: Path | None):
     """(transcript dict, settings) for the coaching commands; errors as one line."""
-    from debate.feedback import load_transcript
+    from debate.coach.feedback import load_transcript
 
     if not transcript.is_file():
         fail(f"no such transcript: {transcript}")
@@ -766,7 +766,7 @@ def flow_(
     """The flow sheet of a saved round: every argument, its answers, the dropped ones."""
     import json
 
-    from debate.flow import build
+    from debate.coach.flow import build
 
     data, settings = _round_source(transcript, data_dir)
     try:
@@ -794,7 +794,7 @@ def feedback(
     checked against the sources, then the ballot."""
     import json
 
-    from debate.feedback import review_round
+    from debate.coach.feedback import review_round
 
     data, settings = _round_source(transcript, data_dir)
     if llm is not None:

@@ -25,10 +25,10 @@ import yaml
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from debate.config import load_settings  # noqa: E402
-from debate.faithfulness import MONTHS, numbers_in, split_sentences  # noqa: E402
-from debate.ingest import prepare_motion  # noqa: E402
-from debate.motions import load_motion  # noqa: E402
+from debate.check.faithfulness import MONTHS, numbers_in, split_sentences  # noqa: E402
+from debate.core.config import load_settings  # noqa: E402
+from debate.corpus.ingest import prepare_motion  # noqa: E402
+from debate.corpus.motions import load_motion  # noqa: E402
 
 MOTION = "serbia-russia"
 OUT = HERE / "calibration.jsonl"
@@ -331,7 +331,7 @@ def main() -> None:
     # The hard case: another source's passage that names everything the claim names (and
     # no number of it), so only the support score can tell. Reviewed by hand; pairs where
     # the other passage does say the same thing are listed in SAME_FACT and skipped.
-    from debate.faithfulness import entities_in, initialisms, strip_accents
+    from debate.check.faithfulness import entities_in, initialisms, strip_accents
 
     hard = []
     for text, passage in located:

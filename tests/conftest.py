@@ -26,7 +26,7 @@ def free_port() -> int:
 @pytest.fixture(scope="session")
 def embedder():
     """The real MiniLM model, loaded once for the whole test session."""
-    from debate.embeddings import get_embedder
+    from debate.core.embeddings import get_embedder
 
     return get_embedder()
 
@@ -34,7 +34,7 @@ def embedder():
 @pytest.fixture
 def settings(tmp_path, embedder):
     """Settings with an empty data dir of their own (embedded Chroma)."""
-    from debate.config import load_settings
+    from debate.core.config import load_settings
 
     return load_settings(environ={}, data_dir=tmp_path / "data")
 
@@ -43,9 +43,9 @@ def settings(tmp_path, embedder):
 def default_settings(tmp_path_factory, embedder):
     """The default motion (seed + corpus) ingested once into a session-wide data dir.
     Tests must not write to it; copy the pack (make_pack) for tests that change sources."""
-    from debate.config import load_settings
-    from debate.ingest import ingest_motion
-    from debate.motions import load_motion
+    from debate.core.config import load_settings
+    from debate.corpus.ingest import ingest_motion
+    from debate.corpus.motions import load_motion
 
     s = load_settings(environ={}, data_dir=tmp_path_factory.mktemp("default-index"))
     ingest_motion(load_motion("serbia-russia", s.corpus_dir), s)
@@ -54,7 +54,7 @@ def default_settings(tmp_path_factory, embedder):
 
 @pytest.fixture
 def default_motion(default_settings):
-    from debate.motions import load_motion
+    from debate.corpus.motions import load_motion
 
     return load_motion("serbia-russia", default_settings.corpus_dir)
 

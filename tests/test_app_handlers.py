@@ -14,11 +14,11 @@ import yaml
 from debate.app import handlers as h
 from debate.app import render
 from debate.app.runtime import OFFLINE, Runtime
-from debate.citations import EvidenceList
-from debate.errors import DebateError, MotionError, QueryError, SourceError
-from debate.faithfulness import Verdict
-from debate.motions import load_motion
-from debate.passages import Passage
+from debate.check.citations import EvidenceList
+from debate.check.faithfulness import Verdict
+from debate.core.errors import DebateError, MotionError, QueryError, SourceError
+from debate.corpus.motions import load_motion
+from debate.corpus.passages import Passage
 
 ARGUMENT = "Serbia refuses to sanction Russia, so it is obviously Moscow's ally."
 
@@ -151,7 +151,7 @@ def _passage(text: str, **meta) -> Passage:
 
 
 def test_panel_highlights_quotes_the_checker_accepts_with_guillemets_and_odd_dashes():
-    from debate.text import quote_found, quoted_spans
+    from debate.core.text import quote_found, quoted_spans
 
     passage = _passage(
         "Belgrade calls its policy military neutrality and says Serbia stays non-aligned."
@@ -173,7 +173,7 @@ def test_bot_turn_shows_the_verdicts_the_session_recorded(debated):
     assert turn.verdicts and all(isinstance(v, Verdict) for v in turn.verdicts)
     html = h.chat_messages(state)[-1]["content"]
     assert "not checked" not in html
-    from debate.faithfulness import badge
+    from debate.check.faithfulness import badge
 
     assert render.esc(badge(turn.verdicts)) in html
 
@@ -295,7 +295,7 @@ def test_phase_control_and_timer_lengths(runtime):
 @pytest.fixture
 def pack_runtime(make_pack, settings):
     """A runtime over a small cats-vs-dogs pack of its own (uploads write into it)."""
-    from debate.ingest import ingest_motion
+    from debate.corpus.ingest import ingest_motion
 
     folder = make_pack()
     s = replace(settings, corpus_dir=folder.parent, default_motion="cats-dogs", upload_max_mb=0.05)
@@ -337,7 +337,7 @@ def test_md_upload_without_front_matter_gets_it_and_is_searchable(pack_runtime, 
     job = h.upload_view(state, rt, "cats-dogs")  # the background job's progress, at its end
     assert job.state == "done" and job.done == job.total > 0
     assert any(s.id == "allergy" for s in state.session.motion.sources)
-    from debate.retrieval import get_retriever
+    from debate.search.retrieval import get_retriever
 
     hits = get_retriever(rt.motion("cats-dogs"), rt.settings).search("dander allergies", k=2)
     assert hits[0].passage.source_id == "allergy"

@@ -62,9 +62,9 @@ class AppServer(ServedApp):
     """`debate serve --no-ingest` in a subprocess over a pre-ingested data dir."""
 
     def __init__(self, base: Path, password: str = PASSWORD, env: dict | None = None):
-        from debate.config import load_settings
-        from debate.ingest import ingest_motion
-        from debate.motions import load_motion
+        from debate.core.config import load_settings
+        from debate.corpus.ingest import ingest_motion
+        from debate.corpus.motions import load_motion
 
         self.base = base
         self.corpus = write_corpus(base) if not (base / "corpus").exists() else base / "corpus"

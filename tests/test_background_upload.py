@@ -22,15 +22,15 @@ from pathlib import Path
 
 import pytest
 
-from debate import ingest
 from debate.app import handlers as h
 from debate.app import render
 from debate.app.runtime import Runtime
-from debate.config import load_settings
-from debate.errors import DebateError
-from debate.jobs import CANCELLED, DONE
-from debate.motions import load_motion
-from debate.store import PassageStore, open_store
+from debate.core.config import load_settings
+from debate.core.errors import DebateError
+from debate.corpus import ingest
+from debate.corpus.jobs import CANCELLED, DONE
+from debate.corpus.motions import load_motion
+from debate.corpus.store import PassageStore, open_store
 from tests.conftest import ROOT
 
 MOTION = "cats-dogs"
@@ -230,10 +230,10 @@ def index_ids(settings) -> tuple[str, list[str], list[str]]:
     script = (
         "import json, sys\n"
         "from pathlib import Path\n"
-        "from debate.config import load_settings\n"
-        "from debate.ingest import prepare_motion\n"
-        "from debate.motions import load_motion\n"
-        "from debate.store import open_store\n"
+        "from debate.core.config import load_settings\n"
+        "from debate.corpus.ingest import prepare_motion\n"
+        "from debate.corpus.motions import load_motion\n"
+        "from debate.corpus.store import open_store\n"
         f"s = load_settings(environ={{}}, data_dir=Path({str(settings.data_dir)!r}), "
         f"corpus_dir=Path({str(settings.corpus_dir)!r}))\n"
         f"store = open_store(s, {MOTION!r})\n"

@@ -32,9 +32,9 @@ Beekeepers Union said, making Russia the largest buyer of Serbian honey.
 def server(tmp_path_factory, embedder):
     """`debate serve --no-ingest` over a tmp copy of the corpus and a tmp index."""
     require_chromium()
-    from debate.config import load_settings
-    from debate.ingest import ingest_motion
-    from debate.motions import load_motion
+    from debate.core.config import load_settings
+    from debate.corpus.ingest import ingest_motion
+    from debate.corpus.motions import load_motion
 
     base = tmp_path_factory.mktemp("browser")
     shutil.copytree(ROOT / "corpus", base / "corpus")

@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from debate.cli import app
-from debate.loaders import load_source
+from debate.corpus.loaders import load_source
 
 DEBATE = str(Path(sys.executable).parent / "debate")
 QUOTE_CITED = re.compile(r"\"([^\"]+)\" \[(\d+)\]")

@@ -16,8 +16,8 @@ from debate.app import coaching
 from debate.app import coaching_render as R
 from debate.app import handlers as h
 from debate.app.runtime import Runtime
-from debate.errors import DebateError
-from debate.session import Session
+from debate.core.errors import DebateError
+from debate.spar.session import Session
 
 TRANSCRIPTS = Path(__file__).parent / "data" / "transcripts"
 PASSWORD = "coach-pw-ui"

@@ -1,11 +1,11 @@
-"""Simultaneous sessions against the running app (debate.loadtest.concurrency, smaller than the
+"""Simultaneous sessions against the running app (debate.tools.loadtest.concurrency, smaller than the
 benchmark's 20 × 10): zero errors and zero cross-talk; latency is reported, not asserted."""
 
 from __future__ import annotations
 
 import pytest
 
-from debate.loadtest import concurrency
+from debate.tools.loadtest import concurrency
 from tests.test_app_security import AppServer
 
 pytestmark = pytest.mark.slow

@@ -8,11 +8,11 @@ import re
 
 import pytest
 
-from debate.config import load_settings
-from debate.ingest import ingest_motion, prepare_motion
-from debate.loaders import load_source
-from debate.motions import list_motions
-from debate.retrieval import get_retriever, tokenize
+from debate.core.config import load_settings
+from debate.corpus.ingest import ingest_motion, prepare_motion
+from debate.corpus.loaders import load_source
+from debate.corpus.motions import list_motions
+from debate.search.retrieval import get_retriever, tokenize
 
 SETTINGS = load_settings(environ={})
 PACK_ERRORS: list = []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from debate.evaluation import SuiteResult
+from debate.evals.suites import SuiteResult
 
 
 def test_a_suite_without_thresholds_has_not_passed():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from debate.embeddings import get_embedder
+from debate.core.embeddings import get_embedder
 
 
 def test_model_is_loaded_once_per_process_and_vectors_are_normalised(embedder):

@@ -7,14 +7,14 @@ import re
 
 import pytest
 
-from debate.config import load_settings
-from debate.engines.plan import embed_cached
-from debate.errors import DebateError, MotionError, QueryError
-from debate.faithfulness import FAILING, check_reply
-from debate.ingest import ingest_motion
-from debate.motions import load_motion
-from debate.session import Session
-from debate.text import quote_key, quoted_spans
+from debate.check.faithfulness import FAILING, check_reply
+from debate.core.config import load_settings
+from debate.core.errors import DebateError, MotionError, QueryError
+from debate.core.text import quote_key, quoted_spans
+from debate.corpus.ingest import ingest_motion
+from debate.corpus.motions import load_motion
+from debate.spar.plan import embed_cached
+from debate.spar.session import Session
 
 QUOTE_CITED = re.compile(r"\"([^\"]+)\" \[(\d+)\]")
 

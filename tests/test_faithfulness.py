@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from debate.citations import EvidenceList, Reply, parse_citations
-from debate.faithfulness import badge, check_reply
-from debate.metrics import (
+from debate.check.citations import EvidenceList, Reply, parse_citations
+from debate.check.faithfulness import badge, check_reply
+from debate.check.metrics import (
     citation_precision,
     citation_recall,
     fabricated_citation_rate,
     quote_exactness,
     unsupported_sentence_rate,
 )
-from debate.passages import Passage
-from debate.text import normalise_quote, quote_found
-from debate.text import sentence_spans as split_sentences
+from debate.core.text import normalise_quote, quote_found
+from debate.core.text import sentence_spans as split_sentences
+from debate.corpus.passages import Passage
 
 AMMO = (
     "On 22 June 2024 the Financial Times reported estimates that about €800 million (roughly "

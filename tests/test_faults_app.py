@@ -19,9 +19,9 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def chroma_app(tmp_path_factory, embedder):
-    from debate.config import load_settings
-    from debate.ingest import ingest_motion
-    from debate.motions import load_motion
+    from debate.core.config import load_settings
+    from debate.corpus.ingest import ingest_motion
+    from debate.corpus.motions import load_motion
 
     base = tmp_path_factory.mktemp("faults")
     chroma = ChromaServer(base).start()

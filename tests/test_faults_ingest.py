@@ -19,12 +19,12 @@ from pathlib import Path
 
 import pytest
 
-from debate.config import load_settings
-from debate.errors import DebateError, IndexMissingError
-from debate.ingest import ingest_motion, pending_sources, prepare_motion
-from debate.motions import load_motion
-from debate.retrieval import Retriever
-from debate.store import open_store
+from debate.core.config import load_settings
+from debate.core.errors import DebateError, IndexMissingError
+from debate.corpus.ingest import ingest_motion, pending_sources, prepare_motion
+from debate.corpus.motions import load_motion
+from debate.corpus.store import open_store
+from debate.search.retrieval import Retriever
 from tests.conftest import SOURCE_A, SOURCE_B
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,10 +45,10 @@ def run_killed(settings, corpus: Path, method: str, on_call: int, rebuild: bool 
         f"""
         import os, signal, sys
         from pathlib import Path
-        import debate.ingest as ingest
-        from debate.store import PassageStore
-        from debate.config import load_settings
-        from debate.motions import load_motion
+        import debate.corpus.ingest as ingest
+        from debate.corpus.store import PassageStore
+        from debate.core.config import load_settings
+        from debate.corpus.motions import load_motion
 
         ingest.WRITE_BATCH = 4
         calls = 0
@@ -158,7 +158,7 @@ def test_rebuild_killed_after_renaming_the_old_index_aside_recovers_on_open(pack
 def test_a_damaged_data_directory_says_to_rebuild_and_rebuild_repairs_it(pack, embedder):
     settings, folder = pack
     ingest_motion(load_motion("cats-dogs", settings.corpus_dir), settings)
-    from debate import store as store_module
+    from debate.corpus import store as store_module
 
     store_module._client.cache_clear()
     sqlite = settings.chroma_path / "chroma.sqlite3"
@@ -198,10 +198,10 @@ def run_upload_killed(settings, corpus: Path, upload: Path, method: str, cancel:
         f"""
         import os, signal, threading
         from pathlib import Path
-        import debate.ingest as ingest
-        from debate.store import PassageStore
-        from debate.config import load_settings
-        from debate.motions import load_motion
+        import debate.corpus.ingest as ingest
+        from debate.corpus.store import PassageStore
+        from debate.core.config import load_settings
+        from debate.corpus.motions import load_motion
 
         ingest.WRITE_BATCH = 4
         cancel, written = threading.Event(), []
@@ -238,9 +238,9 @@ def resumed(settings):
     vectors it knew before the child wrote)."""
     from chromadb.api.client import SharedSystemClient
 
-    from debate import store as store_module
     from debate.app import handlers as h
     from debate.app.runtime import Runtime
+    from debate.corpus import store as store_module
 
     store_module._client.cache_clear()
     SharedSystemClient.clear_system_cache()

@@ -16,13 +16,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from debate.ballot import Score, acceptable_reason, chart_svg
-from debate.citations import Reply
+from debate.check.citations import Reply
 from debate.cli import app
-from debate.engines.base import Engine
-from debate.engines.plan import argued_side, message_kind
-from debate.feedback import list_rounds, review_round, save_ballot
-from debate.session import Session
+from debate.coach.ballot import Score, acceptable_reason, chart_svg
+from debate.coach.feedback import list_rounds, review_round, save_ballot
+from debate.spar.engines.base import Engine
+from debate.spar.plan import argued_side, message_kind
+from debate.spar.session import Session
 
 TRANSCRIPTS = Path(__file__).parent / "data" / "transcripts"
 EVIDENCE_KINDS = {"misquote", "misattribution", "contradicted"}

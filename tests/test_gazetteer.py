@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from debate import gazetteer
-from debate.gazetteer import AMBIGUOUS, CASE_SENSITIVE, load_gazetteer, table
+from debate.corpus import gazetteer
+from debate.corpus.gazetteer import AMBIGUOUS, CASE_SENSITIVE, load_gazetteer, table
 
 G = load_gazetteer()  # loaded once for the module
 

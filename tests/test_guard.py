@@ -8,9 +8,9 @@ from dataclasses import replace
 
 import pytest
 
-from debate.citations import EvidenceList, Reply, cited_numbers
-from debate.faithfulness import FAILING, check_reply
-from debate.guard import NOTHING_LEFT, check, guard_reply, guard_stream
+from debate.check.citations import EvidenceList, Reply, cited_numbers
+from debate.check.faithfulness import FAILING, check_reply
+from debate.check.guard import NOTHING_LEFT, check, guard_reply, guard_stream
 from tests.replay import tokens
 from tests.test_faithfulness import AMMO, GAS, SANCTIONS, passage
 
@@ -148,7 +148,7 @@ def test_stream_verdicts_are_those_a_fresh_check_of_the_final_text_gives(evidenc
 
 
 def test_moved_verdicts_refuse_a_text_whose_sentences_differ(evidence, settings):
-    from debate.guard import _moved
+    from debate.check.guard import _moved
 
     reply = Reply(f"{GOOD} {GOOD_2}", evidence, engine="llm")
     verdicts = check_reply(reply, settings)

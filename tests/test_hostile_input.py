@@ -18,8 +18,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from debate.citations import parse_citations
-from debate.errors import DebateError
+from debate.check.citations import parse_citations
+from debate.core.errors import DebateError
 from tests.served import launch_chromium
 from tests.test_app_security import (
     MOTION,
@@ -131,9 +131,9 @@ def run_turn(session, text: str) -> None:
 
 @pytest.fixture(scope="module")
 def small_index(tmp_path_factory, embedder):
-    from debate.config import load_settings
-    from debate.ingest import ingest_motion
-    from debate.motions import load_motion
+    from debate.core.config import load_settings
+    from debate.corpus.ingest import ingest_motion
+    from debate.corpus.motions import load_motion
 
     base = tmp_path_factory.mktemp("hostile")
     corpus = write_corpus(base)
@@ -144,7 +144,7 @@ def small_index(tmp_path_factory, embedder):
 
 
 def new_session(small_index, **kw):
-    from debate.session import Session
+    from debate.spar.session import Session
 
     motion, s = small_index
     session = Session(motion, s, **kw)
@@ -248,7 +248,7 @@ def _api_client(app):
 @pytest.mark.slow
 def test_every_reply_from_the_api_run_cites_only_its_evidence(app):
     """Reads the autosaved transcripts of the API run: each bot turn's [n] is in its list."""
-    from debate.transcript import Turn
+    from debate.spar.transcript import Turn
 
     folder = app.data / "transcripts"
     files = list(folder.rglob("*.json"))

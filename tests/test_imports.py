@@ -89,12 +89,12 @@ def reachable(graph: dict[str, set[str]], start: str) -> set[str]:
 
 
 def test_the_checker_is_a_deterministic_leaf_that_reaches_no_llm_code():
-    below = reachable(import_graph(), "debate.faithfulness")
+    below = reachable(import_graph(), "debate.check.faithfulness")
     assert not below & {
-        "debate.judge",
-        "debate.guard",
-        "debate.chat_model",
-        "debate.engines",
-        "debate.engines.llm",
-        "debate.session",
+        "debate.check.judge",
+        "debate.check.guard",
+        "debate.core.chat_model",
+        "debate.spar.engines",
+        "debate.spar.engines.llm",
+        "debate.spar.session",
     }

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from debate.motions import source_id_for
+from debate.corpus.motions import source_id_for
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = yaml.safe_load((ROOT / "evals" / "independent_replies.yaml").read_text(encoding="utf-8"))
@@ -38,7 +38,7 @@ BLANK_LINE = re.compile(r"\n[ \t]*\n")
 
 def _source_files(motion_id: str) -> dict[str, Path]:
     """source id -> file, from motion.yaml: explicit `id` entries, and folders whose files
-    get the file-stem id (debate.motions.source_id_for)."""
+    get the file-stem id (debate.corpus.motions.source_id_for)."""
     pack = ROOT / "corpus" / motion_id
     spec = yaml.safe_load((pack / "motion.yaml").read_text(encoding="utf-8"))
     files: dict[str, Path] = {}

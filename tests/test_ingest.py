@@ -7,11 +7,11 @@ import dataclasses
 
 import pytest
 
-from debate.errors import IndexMissingError, MotionError, SourceError
-from debate.ingest import ingest_motion
-from debate.motions import load_motion
-from debate.retrieval import Retriever
-from debate.store import open_store
+from debate.core.errors import IndexMissingError, MotionError, SourceError
+from debate.corpus.ingest import ingest_motion
+from debate.corpus.motions import load_motion
+from debate.corpus.store import open_store
+from debate.search.retrieval import Retriever
 
 from .conftest import SOURCE_B
 
@@ -132,9 +132,9 @@ def test_querying_a_motion_that_was_never_ingested_says_how_to_fix_it(settings, 
 
 
 def test_ingest_benchmark_embeds_every_passage_it_counts(embedder):
-    """debate.bench_ingest on a few documents: the corpus is deterministic (same seed, same
+    """debate.tools.bench_ingest on a few documents: the corpus is deterministic (same seed, same
     texts) and the measured ingest embedded exactly the passages the baseline encoded."""
-    from debate.bench_ingest import make_documents, run
+    from debate.tools.bench_ingest import make_documents, run
 
     assert make_documents(30, seed=5) == make_documents(30, seed=5)
     assert make_documents(30, seed=5) != make_documents(30, seed=6)

@@ -11,8 +11,8 @@ from dataclasses import replace
 
 import pytest
 
-from debate.citations import parse_citations
-from debate.faithfulness import FAILING
+from debate.check.citations import parse_citations
+from debate.check.faithfulness import FAILING
 from tests.conftest import ROOT
 from tests.test_app_security import MOTION, write_corpus
 
@@ -70,9 +70,9 @@ def system_lines() -> list[str]:
 @pytest.fixture(scope="module")
 def pack(tmp_path_factory, embedder):
     """The small pack plus a source with an injection planted in it, indexed."""
-    from debate.config import load_settings
-    from debate.ingest import ingest_motion
-    from debate.motions import load_motion
+    from debate.core.config import load_settings
+    from debate.corpus.ingest import ingest_motion
+    from debate.corpus.motions import load_motion
 
     base = tmp_path_factory.mktemp("injection")
     corpus = write_corpus(base)
@@ -102,7 +102,7 @@ def assert_holds(session, reply, side: str) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("message,marker", INJECTIONS, ids=[m[1] for m in INJECTIONS])
 def test_offline_engine_keeps_its_side_and_cites_only_real_passages(pack, message, marker):
-    from debate.session import Session
+    from debate.spar.session import Session
 
     motion, s = pack
     session = Session(motion, s, bot_side="attack")
@@ -119,7 +119,7 @@ def test_offline_engine_keeps_its_side_and_cites_only_real_passages(pack, messag
     ids=[m[1] for m in INJECTIONS],
 )
 def test_offline_engine_never_echoes_the_injected_order(pack, message, marker):
-    from debate.session import Session
+    from debate.spar.session import Session
 
     motion, s = pack
     session = Session(motion, s, bot_side="defend")
@@ -131,7 +131,7 @@ def test_offline_engine_never_echoes_the_injected_order(pack, message, marker):
 
 @pytest.mark.slow
 def test_an_injection_planted_in_a_source_is_never_verified_evidence(pack):
-    from debate.session import Session
+    from debate.spar.session import Session
 
     motion, s = pack
     for side in ("defend", "attack"):
@@ -161,7 +161,7 @@ def obeying_replies(body: dict) -> str:
 @pytest.mark.slow
 @pytest.mark.parametrize("message,marker", INJECTIONS[:6] + INJECTIONS[13:16])
 def test_llm_reply_that_obeys_the_injection_is_caught_by_the_guard(pack, replay, message, marker):
-    from debate.session import Session
+    from debate.spar.session import Session
 
     motion, s = pack
     server = replay([obeying_replies])

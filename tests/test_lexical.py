@@ -15,15 +15,16 @@ import numpy as np
 import pytest
 from rank_bm25 import BM25Okapi
 
-from debate import lexical, retrieval
-from debate.config import load_settings
-from debate.ingest import ingest_motion
-from debate.lexical import Document, IndexFileError, LexicalIndex, build
-from debate.motions import load_motion
-from debate.passages import Passage
-from debate.retrieval import Retriever
-from debate.store import PassageStore, open_store
-from debate.text import tokenize
+from debate.core.config import load_settings
+from debate.core.text import tokenize
+from debate.corpus import lexical
+from debate.corpus.ingest import ingest_motion
+from debate.corpus.lexical import Document, IndexFileError, LexicalIndex, build
+from debate.corpus.motions import load_motion
+from debate.corpus.passages import Passage
+from debate.corpus.store import PassageStore, open_store
+from debate.search import retrieval
+from debate.search.retrieval import Retriever
 
 WORDS = [f"w{i}" for i in range(60)] + ["cat", "dog", "budget", "qx7731"]
 
@@ -140,7 +141,7 @@ def test_ingest_saves_the_index_and_the_next_start_loads_it_without_rebuilding(p
     path = index_file(settings)
     assert path.is_file()  # written when the ingest finished
     stamp = path.stat().st_mtime_ns
-    with caplog.at_level(logging.INFO, logger="debate.store"):
+    with caplog.at_level(logging.INFO, logger="debate.corpus.store"):
         first = retriever(settings).bm25_ranking("cats sleep fifteen hours", 3)
         second = retriever(settings).bm25_ranking("cats sleep fifteen hours", 3)
     assert not [r for r in caplog.records if "BM25 index" in r.getMessage()]
@@ -161,7 +162,7 @@ def test_an_index_saved_before_a_later_ingest_is_detected_as_stale(pack, tmp_pat
         dogs.unlink()
     ingest_motion(load_motion("cats-dogs", settings.corpus_dir), settings)
     shutil.copy(before, path)  # as if the new index had not been written
-    with caplog.at_level(logging.INFO, logger="debate.store"):
+    with caplog.at_level(logging.INFO, logger="debate.corpus.store"):
         fresh = retriever(settings)
     assert any("out of date" in r.getMessage() for r in caplog.records)
     assert fresh.bm25_ranking("guide", 5) == []  # only the old text of dogs.md had it
@@ -177,7 +178,7 @@ def test_a_rebuild_moves_its_staged_index_into_place_with_the_collection(pack, c
     path = index_file(settings)
     assert LexicalIndex.load(path).generation != before
     assert not path.with_name(path.name.replace(".npz", "--next.npz")).exists()
-    with caplog.at_level(logging.INFO, logger="debate.store"):
+    with caplog.at_level(logging.INFO, logger="debate.corpus.store"):
         assert retriever(settings).bm25_ranking("guide dogs", 2)
     assert not [r for r in caplog.records if "BM25 index" in r.getMessage()]
 
@@ -187,7 +188,7 @@ def test_a_damaged_index_file_is_rebuilt_with_a_warning(pack, caplog):
     path = index_file(settings)
     expected = retriever(settings).bm25_ranking("dogs read human faces", 4)
     path.write_bytes(path.read_bytes()[:100])
-    with caplog.at_level(logging.WARNING, logger="debate.store"):
+    with caplog.at_level(logging.WARNING, logger="debate.corpus.store"):
         rebuilt = retriever(settings)
     assert any("damaged" in r.getMessage() for r in caplog.records)
     assert rebuilt.bm25_ranking("dogs read human faces", 4) == expected

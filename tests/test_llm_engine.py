@@ -14,13 +14,13 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 from typer.testing import CliRunner
 
-from debate.chat_model import make_chat_model
+from debate.check.faithfulness import FAILING
 from debate.cli import app
-from debate.engines.llm import LLMEngine
-from debate.engines.plan import SpeechRequest, plan_turn
-from debate.errors import LLMError
-from debate.faithfulness import FAILING
-from debate.session import Session
+from debate.core.chat_model import make_chat_model
+from debate.core.errors import LLMError
+from debate.spar.engines.llm import LLMEngine
+from debate.spar.plan import SpeechRequest, plan_turn
+from debate.spar.session import Session
 from tests.replay import ReplayServer, evidence_from_prompt, quotable_sentence, tokens
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from debate.errors import SourceError
-from debate.loaders import load_source
+from debate.core.errors import SourceError
+from debate.corpus.loaders import load_source
 
 from .pdfs import make_pdf
 

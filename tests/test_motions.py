@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from debate.config import load_settings
-from debate.errors import MotionError
-from debate.motions import list_motions, load_motion
+from debate.core.config import load_settings
+from debate.core.errors import MotionError
+from debate.corpus.motions import list_motions, load_motion
 
 
 def test_default_motion_pack_loads_with_seed_and_contentions_for_both_sides():

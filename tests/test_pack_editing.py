@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from debate import ingest, motions
-from debate.errors import MotionError, SourceError
-from debate.motions import load_motion
+from debate.core.errors import MotionError, SourceError
+from debate.corpus import ingest, motions
+from debate.corpus.motions import load_motion
 
 DEBATE = str(Path(sys.executable).parent / "debate")
 

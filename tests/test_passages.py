@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from debate.config import PROJECT_ROOT
-from debate.passages import chunk_spans, make_passages
+from debate.core.config import PROJECT_ROOT
+from debate.corpus.passages import chunk_spans, make_passages
 
 SEED = (PROJECT_ROOT / "seeds" / "000_57c3401fa87d8d5d.txt").read_text(encoding="utf-8")
 

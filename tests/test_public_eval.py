@@ -8,7 +8,7 @@ embeddings, word overlap) are computed in the same run.
 The gates are regression floors at the level measured on 2026-11-27 (evals/thresholds.yaml,
 section `public`), not the 0.70 / 0.75 targets of issue 10, which the checker does not
 reach yet (README, "What the checker cannot catch"). The verifier's full report is in
-evals/reports/ and debate/verifier_model/MODEL_CARD.md; it is too slow to rerun here.
+evals/reports/ and evals/public/verifier_model/MODEL_CARD.md; it is too slow to rerun here.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 import yaml
 
-from debate.config import load_settings
-from debate.verifier import DEFAULT_THRESHOLD, Verifier, VerifierUnavailable, get_verifier
+from debate.core.config import load_settings
+from debate.tools.verifier import DEFAULT_THRESHOLD, Verifier, VerifierUnavailable, get_verifier
 from evals.public import report
 
 

@@ -7,14 +7,14 @@ import dataclasses
 
 import pytest
 
-from debate.config import load_settings
-from debate.errors import QueryError
-from debate.fusion import rrf
-from debate.ingest import ingest_motion
-from debate.lexical import PassageMeta
-from debate.motions import load_motion
-from debate.retrieval import SIDE_STANCE, add_side_bonus, diversify, get_retriever
-from debate.text import tokenize
+from debate.core.config import load_settings
+from debate.core.errors import QueryError
+from debate.core.text import tokenize
+from debate.corpus.ingest import ingest_motion
+from debate.corpus.lexical import PassageMeta
+from debate.corpus.motions import load_motion
+from debate.search.fusion import rrf
+from debate.search.retrieval import SIDE_STANCE, add_side_bonus, diversify, get_retriever
 
 FRONT = "---\ntitle: {title}\npublisher: {publisher}\ndate: 2024-01-02\nurl: https://example.org/{name}\nstance: {stance}\n---\n"
 FILLER = " More on pets and homes below."

@@ -16,9 +16,9 @@ import pytest
 from typer.testing import CliRunner
 
 from debate.cli import app
-from debate.fusion import SHIPPED, Fusion, blend, convex, normalise, rrf
-from debate.retrieval import Retriever
-from debate.retrieval_eval import (
+from debate.search.fusion import SHIPPED, Fusion, blend, convex, normalise, rrf
+from debate.search.retrieval import Retriever
+from debate.tools.retrieval_eval import (
     BeirError,
     dcg,
     eval_settings,

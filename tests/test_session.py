@@ -8,10 +8,10 @@ import re
 
 import pytest
 
-from debate.citations import parse_citations
-from debate.errors import DebateError
-from debate.session import PHASES, Session
-from debate.transcript import Turn
+from debate.check.citations import parse_citations
+from debate.core.errors import DebateError
+from debate.spar.session import PHASES, Session
+from debate.spar.transcript import Turn
 
 
 def test_side_switch_takes_effect_from_the_next_speech_and_is_announced(

@@ -23,24 +23,24 @@ import pytest
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from typer.testing import CliRunner
 
-from debate import ingest
 from debate.app import handlers as h
 from debate.app.runtime import Runtime
-from debate.chat_model import make_chat_model
 from debate.cli import app
-from debate.config import PROJECT_ROOT, Settings, describe_settings, env_name, load_settings
-from debate.engines import get_engine
-from debate.engines.evidence import EvidenceEngine
-from debate.engines.llm import LLMEngine
-from debate.engines.plan import SpeechRequest, plan_turn
-from debate.errors import DebateError, IndexMissingError, SourceError
-from debate.evaluation import EvalError, SuiteResult, apply_thresholds, load_thresholds
-from debate.fusion import Fusion
-from debate.ingest import ingest_motion, prepare_source
-from debate.motions import load_motion
-from debate.retrieval import get_retriever
-from debate.session import Session
-from debate.store import open_store
+from debate.core.chat_model import make_chat_model
+from debate.core.config import PROJECT_ROOT, Settings, describe_settings, env_name, load_settings
+from debate.core.errors import DebateError, IndexMissingError, SourceError
+from debate.corpus import ingest
+from debate.corpus.ingest import ingest_motion, prepare_source
+from debate.corpus.motions import load_motion
+from debate.corpus.store import open_store
+from debate.evals.suites import EvalError, SuiteResult, apply_thresholds, load_thresholds
+from debate.search.fusion import Fusion
+from debate.search.retrieval import get_retriever
+from debate.spar.engines import get_engine
+from debate.spar.engines.evidence import EvidenceEngine
+from debate.spar.engines.llm import LLMEngine
+from debate.spar.plan import SpeechRequest, plan_turn
+from debate.spar.session import Session
 from tests.conftest import SMALL_MOTION, SOURCE_A, SOURCE_B, free_port
 from tests.served import ServedApp
 

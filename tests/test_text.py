@@ -1,10 +1,10 @@
-"""debate.text: the one place for sentences, quotes, normalisation and tokens."""
+"""debate.core.text: the one place for sentences, quotes, normalisation and tokens."""
 
 from __future__ import annotations
 
 import pytest
 
-from debate.text import (
+from debate.core.text import (
     find_quote,
     fold_accents,
     normalise_quote,

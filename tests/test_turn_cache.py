@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from debate.claims import content_tokens
-from debate.config import load_settings
-from debate.engines import evidence, warmup
-from debate.engines.evidence import quotable
-from debate.faithfulness import _passage_sentences, passage_sentences
-from debate.ingest import ingest_motion
-from debate.motions import load_motion
-from debate.retrieval import invalidate
-from debate.session import Session, warm_first_turn
-from debate.text import quoted_spans
+from debate.check.claims import content_tokens
+from debate.check.faithfulness import _passage_sentences, passage_sentences
+from debate.core.config import load_settings
+from debate.core.text import quoted_spans
+from debate.corpus.ingest import ingest_motion
+from debate.corpus.motions import load_motion
+from debate.search.retrieval import invalidate
+from debate.spar.engines import evidence, warmup
+from debate.spar.engines.evidence import quotable
+from debate.spar.session import Session, warm_first_turn
 from tests.conftest import SOURCE_A
 
 
@@ -37,7 +37,7 @@ def pack_settings(make_pack, tmp_path, motion_id: str, sources: dict | None = No
 
 def test_quotable_sentences_follow_the_passage_text_not_its_id(default_settings, default_motion):
     """Same passage id, edited text: the memo must give the new text's sentences."""
-    from debate.retrieval import get_retriever
+    from debate.search.retrieval import get_retriever
 
     passage = get_retriever(default_motion, default_settings).all_passages()[0]
     before = quotable(passage)

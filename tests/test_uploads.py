@@ -14,7 +14,7 @@ import pytest
 
 from debate.app import handlers as h
 from debate.app.runtime import Runtime
-from debate.errors import DebateError
+from debate.core.errors import DebateError
 from tests.test_app_security import MOTION, listing, write_corpus
 
 FORM = {
@@ -31,9 +31,9 @@ GOOD = "Dogs walk their owners twice a day, which a 2022 study tied to better he
 @pytest.fixture
 def room(tmp_path, embedder):
     """A runtime over a tmp corpus, an unlocked coach tab, and an 'upload cache' folder."""
-    from debate.config import load_settings
-    from debate.ingest import ingest_motion
-    from debate.motions import load_motion
+    from debate.core.config import load_settings
+    from debate.corpus.ingest import ingest_motion
+    from debate.corpus.motions import load_motion
 
     corpus = write_corpus(tmp_path / "site")
     s = load_settings(
@@ -63,7 +63,7 @@ def upload(cache: Path, name: str, data: bytes | str) -> str:
 
 
 def index_state(runtime) -> dict:
-    from debate.store import open_store
+    from debate.corpus.store import open_store
 
     return open_store(runtime.settings, MOTION).state()
 
@@ -140,7 +140,7 @@ def test_html_with_scripts_is_indexed_as_text_without_them(room):
     )
     path = upload(cache, "page.html", html)
     h.add_source(tab, runtime, MOTION, path, FORM)
-    from debate.store import open_store
+    from debate.corpus.store import open_store
 
     texts = [p.text for p in open_store(runtime.settings, MOTION).all_passages()]
     page = [t for t in texts if "walk their owners" in t]

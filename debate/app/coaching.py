@@ -5,7 +5,7 @@ Three parts, as in the rest of debate/app:
 - handlers (plain functions over a tab's handlers.TabState, no Gradio): `feedback_html`,
   `check_turns`, `flow_view`, `ballot_view`, `past_rounds`, `open_round`;
 - `panel` / `past_rounds_panel`: the components (layout.py calls them);
-- `wire`: the events. A turn's evidence check (debate.feedback.review_turn, seconds to
+- `wire`: the events. A turn's evidence check (debate.coach.feedback.review_turn, seconds to
   tens of seconds on a busy machine) never delays the bot's reply: events.py hands over the
   send events (`ui.turn_events`) and the check runs in a `.then()` after the reply is on
   screen, behind a "checking your evidence…" placeholder, at most CHECKS_AT_ONCE at a time
@@ -32,14 +32,12 @@ from types import SimpleNamespace
 
 import gradio as gr
 
-from debate import transcript
 from debate.app import coaching_render as R
 from debate.app import handlers as h
 from debate.app import render
 from debate.app.runtime import Runtime
-from debate.ballot import Ballot, Score, chart_data, score_round
-from debate.errors import DebateError
-from debate.feedback import (
+from debate.coach.ballot import Ballot, Score, chart_data, score_round
+from debate.coach.feedback import (
     Reviewer,
     RoundFeedback,
     TurnFeedback,
@@ -47,7 +45,9 @@ from debate.feedback import (
     review_round,
     save_ballot,
 )
-from debate.flow import build_from_turns
+from debate.coach.flow import build_from_turns
+from debate.core.errors import DebateError
+from debate.spar import transcript
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +143,7 @@ def flow_view(state: h.TabState | None) -> str:
 
 
 def round_feedback(state: h.TabState) -> RoundFeedback:
-    """debate.feedback.review_round for the live round, reusing the checked turns."""
+    """debate.coach.feedback.review_round for the live round, reusing the checked turns."""
     session = state.session
     turns = list(session.turns)
     feedback = []
@@ -255,7 +255,7 @@ def open_round(state: h.TabState, runtime: Runtime, key: str) -> tuple[str, str]
     motion = runtime.motion(found["motion"])
     page = R.round_view_html(motion.title, found["date"], feedback, data.get("turns", []))
     # The download: the transcript as Markdown (with its flow), then the ballot.
-    from debate.session import Session
+    from debate.spar.session import Session
 
     session = Session.from_dict(data, settings, motion=motion)
     session.autosave = False

@@ -1,10 +1,10 @@
 """HTML for the coaching panels: feedback on the student's turns, the flow sheet, the
 ballot and the coach's list of past rounds.
 
-Pure functions of the `to_dict()` forms of debate.feedback / debate.flow / debate.ballot
+Pure functions of the `to_dict()` forms of debate.coach.feedback / debate.coach.flow / debate.coach.ballot
 records (the live round and a saved `.ballot.json` render the same way), so they are tested
 without a browser. Every piece of text that came from a person, a source or a model is
-escaped with render.esc; the chart SVG is drawn by debate.ballot.chart_svg from numbers
+escaped with render.esc; the chart SVG is drawn by debate.coach.ballot.chart_svg from numbers
 cleaned here first.
 """
 
@@ -14,8 +14,8 @@ import re
 from collections.abc import Sequence
 
 from debate.app.render import esc, highlight
-from debate.ballot import chart_svg
-from debate.text import words
+from debate.coach.ballot import chart_svg
+from debate.core.text import words
 
 VERDICTS = {
     "backed": ("✓ backed by the sources", "ok"),
@@ -44,7 +44,7 @@ def _pill(text: str, kind: str) -> str:
 
 def mark_words(sentence: str, different: set[str]) -> str:
     """The sentence, escaped, with the tokens whose words are in `different` (folded, as
-    debate.text.words gives them) in <mark class="cf-diff">."""
+    debate.core.text.words gives them) in <mark class="cf-diff">."""
     out, pos = [], 0
     for m in _TOKEN.finditer(sentence):
         token = m.group(0)

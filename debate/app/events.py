@@ -10,7 +10,7 @@ callable but undocumented, because the page itself calls them, and each one is r
 the server (handlers.require_coach) until this tab has unlocked; page plumbing (citation clicks, timer lengths)
 is private. Queue: turns run a few at a time (turn_limit); coach and page
 actions have no limit so they are never stuck behind turns; an upload's event only checks
-and copies the file (one at a time), its embedding runs in a background job (debate.jobs).
+and copies the file (one at a time), its embedding runs in a background job (debate.corpus.jobs).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from gradio.utils import get_upload_folder
 from debate.app import coaching, render
 from debate.app import handlers as h
 from debate.app.runtime import Runtime
-from debate.errors import DebateError, QueryError
+from debate.core.errors import DebateError, QueryError
 
 log = logging.getLogger(__name__)
 LOADING = DebateError("Still loading; try again in a moment.")
@@ -36,7 +36,7 @@ def turn_limit(settings) -> int:
     CPU-bound (the model runs one thread per call, debate.app.runtime.MODEL_THREADS), so
     one per core, and at least two so that one slow turn never holds the others: on 2
     cores, 20 sessions × 10 turns gave p95 2.65 s with 2 at once against 2.94 s with 4
-    (means of 5 and 7 runs of `debate.loadtest`, 2026-11-27). With an LLM configured a turn
+    (means of 5 and 7 runs of `debate.tools.loadtest`, 2026-11-27). With an LLM configured a turn
     mostly waits for the model, so more run at once."""
     try:
         cores = len(os.sched_getaffinity(0))

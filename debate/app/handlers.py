@@ -16,17 +16,18 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from uuid import uuid4
 
-from debate import ingest, motions, transcript
 from debate.app import render
 from debate.app.runtime import OFFLINE, Runtime
-from debate.errors import DebateError, QueryError, SourceError
-from debate.jobs import DONE, JobView, Work
-from debate.loaders import load_source
-from debate.motions import SIDES, Motion, bare_name, check_file
-from debate.passages import chunk_spans
-from debate.retrieval import get_retriever
-from debate.session import PHASES, Session
-from debate.text import clean_input
+from debate.core.errors import DebateError, QueryError, SourceError
+from debate.core.text import clean_input
+from debate.corpus import ingest, motions
+from debate.corpus.jobs import DONE, JobView, Work
+from debate.corpus.loaders import load_source
+from debate.corpus.motions import SIDES, Motion, bare_name, check_file
+from debate.corpus.passages import chunk_spans
+from debate.search.retrieval import get_retriever
+from debate.spar import transcript
+from debate.spar.session import PHASES, Session
 
 DEFAULT_PHASE_SECONDS = {"opening": 240, "rebuttal": 180, "closing": 120, "question": 60}
 
@@ -407,7 +408,7 @@ def _indexing(runtime: Runtime, staged: ingest.StagedSource) -> Work:
 def resume_uploads(runtime: Runtime) -> list[JobView]:
     """Uploads a stopped server left half-indexed, finished in the background: a source
     being added is completed (embeddings already written are reused), one being taken
-    out is rolled back (debate.ingest.StagedSource)."""
+    out is rolled back (debate.corpus.ingest.StagedSource)."""
     jobs = runtime.uploads
     busy = {j.key for j in jobs.live()}
     return [
@@ -474,7 +475,7 @@ def create_motion(
     defend_claims: str,
     attack_claims: str,
 ) -> Motion:
-    """Coach creates a motion pack (debate.motions.create_motion, as `debate new-motion`)."""
+    """Coach creates a motion pack (debate.corpus.motions.create_motion, as `debate new-motion`)."""
     require_coach(state, runtime)
     motion = motions.create_motion(
         runtime.settings.corpus_dir,

@@ -14,7 +14,7 @@ import gradio as gr
 
 from debate.app import coaching, events, handlers, render
 from debate.app.runtime import OFFLINE, Runtime
-from debate.config import Settings
+from debate.core.config import Settings
 
 STATIC = Path(__file__).resolve().parent / "static"
 UPLOAD_TYPES = [".pdf", ".html", ".htm", ".md", ".txt"]

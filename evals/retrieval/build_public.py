@@ -12,7 +12,7 @@ it supports or refutes the claim (evidence that decides a claim is what a debate
   qrels/dev.tsv and qrels/test.tsv. A claim found in both files is kept in dev only.
 - covidfact (asaakyan/covidfact): the SUPPORTED claims only (the REFUTED ones are
   machine-made counter-claims, one word swapped, sharing their evidence); split into dev
-  and test by a hash of the query id (debate.retrieval_eval.split_of).
+  and test by a hash of the query id (debate.tools.retrieval_eval.split_of).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from pathlib import Path
 
 import yaml
 
-from debate.retrieval_eval import split_of
+from debate.tools.retrieval_eval import split_of
 
 HERE = Path(__file__).resolve().parent
 

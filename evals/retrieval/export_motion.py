@@ -15,9 +15,9 @@ import json
 import sys
 from pathlib import Path
 
-from debate.config import load_settings
-from debate.ingest import prepare_motion
-from debate.motions import load_motion
+from debate.core.config import load_settings
+from debate.corpus.ingest import prepare_motion
+from debate.corpus.motions import load_motion
 
 
 def corpus_lines(motion_id: str) -> list[str]:

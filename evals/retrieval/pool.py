@@ -13,10 +13,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from debate.config import load_settings
-from debate.retrieval import Retriever
-from debate.retrieval_eval import eval_settings, index_corpus, load_beir
-from debate.text import fold_accents
+from debate.core.config import load_settings
+from debate.core.text import fold_accents
+from debate.search.retrieval import Retriever
+from debate.tools.retrieval_eval import eval_settings, index_corpus, load_beir
 
 KEYWORDS = {
     "q01": ["sanction"],

@@ -4,7 +4,7 @@
 
 For each labelled set (default: every BEIR folder beside this script), the BM25 and dense
 rankings of every judged query are computed once with the real Retriever (top 100 each),
-then every strategy of the grid below (debate.fusion) is scored by mean nDCG@10 on the
+then every strategy of the grid below (debate.search.fusion) is scored by mean nDCG@10 on the
 set's dev judgments only. The strategy with the best mean dev nDCG@10 over all sets (each
 set weighing the same) is the one chosen; it is then scored on the test judgments, never
 seen while choosing, beside dense-only, BM25-only and the former default (equal-weight
@@ -30,11 +30,12 @@ from pathlib import Path
 
 import numpy as np
 
-from debate.config import load_settings
-from debate.fusion import FORMER_DEFAULT, METHODS, NORMS, Fusion, blend, rrf
-from debate.motions import load_motion
-from debate.retrieval import Retriever, add_side_bonus
-from debate.retrieval_eval import (
+from debate.core.config import load_settings
+from debate.core.text import sentences
+from debate.corpus.motions import load_motion
+from debate.search.fusion import FORMER_DEFAULT, METHODS, NORMS, Fusion, blend, rrf
+from debate.search.retrieval import Retriever, add_side_bonus
+from debate.tools.retrieval_eval import (
     corpus_passages,
     eval_settings,
     index_corpus,
@@ -42,7 +43,6 @@ from debate.retrieval_eval import (
     ndcg_at,
     scored_queries,
 )
-from debate.text import sentences
 
 HERE = Path(__file__).resolve().parent
 DEPTH = 100

@@ -1,0 +1,1 @@
+"""Coaching: checks of the student's evidence, feedback, the flow sheet and the ballot."""

@@ -1,0 +1,1 @@
+"""The eval suites that `debate eval` runs over evals/ (calibration, debate, guard replies)."""
