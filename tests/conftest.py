@@ -143,3 +143,15 @@ def replay():
     yield start
     for server in servers:
         server.close()
+
+
+@pytest.fixture(scope="module")
+def app(request, tmp_path_factory, embedder):
+    """`debate serve` over the small cats-dogs pack with a coach password (tests/apps.py
+    AppServer), one for each test module that asks for it, stopped after the module."""
+    from tests.apps import AppServer
+
+    name = request.module.__name__.rsplit(".", 1)[-1]
+    server = AppServer(tmp_path_factory.mktemp(name)).start()
+    yield server
+    server.stop()

@@ -31,6 +31,7 @@ from debate.corpus import ingest
 from debate.corpus.jobs import CANCELLED, DONE
 from debate.corpus.motions import load_motion
 from debate.corpus.store import PassageStore, open_store
+from tests.apps import AppServer
 from tests.conftest import ROOT
 
 MOTION = "cats-dogs"
@@ -203,8 +204,6 @@ def html_text(value) -> str:
 
 @pytest.fixture
 def server(tmp_path, embedder):
-    from tests.test_app_security import AppServer
-
     app = AppServer(tmp_path / "site")
     yield app.start()
     app.stop()

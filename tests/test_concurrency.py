@@ -6,16 +6,8 @@ from __future__ import annotations
 import pytest
 
 from debate.tools.loadtest import concurrency
-from tests.test_app_security import AppServer
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def app(tmp_path_factory, embedder):
-    server = AppServer(tmp_path_factory.mktemp("concurrency")).start()
-    yield server
-    server.stop()
 
 
 def test_five_sessions_at_once_have_no_errors_and_no_crosstalk(app):

@@ -11,8 +11,8 @@ import time
 
 import pytest
 
+from tests.apps import MOTION, AppServer, status_text
 from tests.served import ChromaServer
-from tests.test_app_security import MOTION, AppServer, status_text
 
 pytestmark = pytest.mark.slow
 

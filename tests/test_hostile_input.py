@@ -20,15 +20,14 @@ from hypothesis import strategies as st
 
 from debate.check.citations import parse_citations
 from debate.core.errors import DebateError
-from tests.served import launch_chromium
-from tests.test_app_security import (
+from tests.apps import (
     MOTION,
-    AppServer,
     fn_index,
     raw_call,
     status_text,
     write_corpus,
 )
+from tests.served import launch_chromium
 
 LIMIT_S = 30.0
 FAKE_PASSAGE = (
@@ -185,13 +184,6 @@ def test_edge_cases_through_the_real_model(small_index, index):
 
 
 # ---------------------------------------------------------------- through the app's API
-
-
-@pytest.fixture(scope="module")
-def app(tmp_path_factory, embedder):
-    server = AppServer(tmp_path_factory.mktemp("hostile-app")).start()
-    yield server
-    server.stop()
 
 
 class Counter:

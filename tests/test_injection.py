@@ -13,8 +13,8 @@ import pytest
 
 from debate.check.citations import parse_citations
 from debate.check.faithfulness import FAILING
+from tests.apps import MOTION, write_corpus
 from tests.conftest import ROOT
-from tests.test_app_security import MOTION, write_corpus
 
 # (message, words that must not reach the bot's speech when they are the injected order)
 INJECTIONS = [

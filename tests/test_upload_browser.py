@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
+from tests.apps import AppServer, listing
 from tests.conftest import ARTIFACTS
 from tests.served import launch_chromium, require_chromium
-from tests.test_app_security import AppServer, listing
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 

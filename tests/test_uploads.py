@@ -15,7 +15,7 @@ import pytest
 from debate.app import handlers as h
 from debate.app.runtime import Runtime
 from debate.core.errors import DebateError
-from tests.test_app_security import MOTION, listing, write_corpus
+from tests.apps import MOTION, listing, write_corpus
 
 FORM = {
     "title": "A title",
