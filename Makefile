@@ -1,6 +1,6 @@
 # make serve  - set everything up and open the app on the default motion
 # make test   - set everything up (venv, packages, chromium) and run the whole test suite
-# make bench  - run the benchmarks (debate bench: table on stdout, JSON under .debate/bench/)
+# make bench  - run the benchmarks (debate-tools bench: table on stdout, JSON under .debate/bench/)
 # make eval   - run the faithfulness eval suites (report under evals/reports/)
 
 PYTHON ?= python3.11
@@ -47,7 +47,7 @@ test: install-test chromium
 	$(BIN)/pytest -q -ra
 
 bench: install
-	$(BIN)/debate bench
+	$(BIN)/debate-tools bench
 
 eval: install
 	$(BIN)/debate eval

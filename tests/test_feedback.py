@@ -20,6 +20,7 @@ from debate.check.citations import Reply
 from debate.cli import app
 from debate.coach.ballot import Score, acceptable_reason, chart_svg
 from debate.coach.feedback import list_rounds, review_round, save_ballot
+from debate.coach.flow import round_markdown
 from debate.spar.engines.base import Engine
 from debate.spar.plan import argued_side, message_kind
 from debate.spar.session import Session
@@ -244,7 +245,7 @@ def test_the_bots_next_speech_says_first_that_the_student_argues_its_side(
 def test_transcript_export_has_a_flow_section_listing_dropped_arguments(default_settings):
     data = json.loads((TRANSCRIPTS / "ignores.json").read_text(encoding="utf-8"))
     session = Session.from_dict(data, default_settings, engine=NoEngine())
-    text = session.transcript_markdown()
+    text = round_markdown(session)
     assert "\n## Flow\n" in text and text.index("## Sources") < text.index("## Flow")
     assert "Dropped (never answered): B1, B2, B3" in text
 

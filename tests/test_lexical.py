@@ -254,7 +254,7 @@ def test_a_retriever_holds_no_passage_texts(pack, monkeypatch):
             continue
         assert not any(text[:40] in s for s in strings)
         assert not any(text[:40].encode() in a for a in arrays)
-    # What it keeps is what the store holds (read again after an edit: `invalidate`).
+    # What it keeps is what the store holds (read again after a write: `store.writes`).
     assert r.get([kept[0].id]) == r.store.get([kept[0].id])
     r.forget_recent()
     assert not [o for o in _objects(r, skip=(r.embedder, r.store.client)) if isinstance(o, Passage)]

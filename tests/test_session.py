@@ -10,6 +10,7 @@ import pytest
 
 from debate.check.citations import parse_citations
 from debate.core.errors import DebateError
+from debate.spar import transcript
 from debate.spar.session import PHASES, Session
 from debate.spar.transcript import Turn
 
@@ -93,7 +94,7 @@ def test_transcript_round_trips_through_json_and_exports_a_numbered_bibliography
     assert restored.turns == session.turns
     assert set(session.turns[1].to_dict()) == {f.name for f in dataclasses.fields(Turn)}
 
-    md = session.transcript_markdown()
+    md = transcript.markdown(session)
     assert default_motion.thesis in md and "Switching sides" in md
     assert "opposition (Serbia is, in substance, a Russian ally) from turn 1" in md
     bibliography = dict(re.findall(r"^(\d+)\. .*?(https?://\S+)$", md, flags=re.MULTILINE))

@@ -36,6 +36,7 @@ from debate.app import coaching_render as R
 from debate.app import handlers as h
 from debate.app import render
 from debate.app.runtime import Runtime
+from debate.coach import flow
 from debate.coach.ballot import Ballot, Score, chart_data, score_round
 from debate.coach.feedback import (
     Reviewer,
@@ -259,7 +260,7 @@ def open_round(state: h.TabState, runtime: Runtime, key: str) -> tuple[str, str]
 
     session = Session.from_dict(data, settings, motion=motion)
     session.autosave = False
-    text = transcript.markdown(session)
+    text = flow.round_markdown(session)
     ballot = _ballot_markdown(feedback.get("ballot") or {})
     if ballot:
         text = text.rstrip() + "\n\n## Ballot\n\n" + ballot + "\n"

@@ -18,6 +18,7 @@ from uuid import uuid4
 
 from debate.app import render
 from debate.app.runtime import OFFLINE, Runtime
+from debate.coach import flow
 from debate.core.errors import DebateError, QueryError, SourceError
 from debate.core.text import clean_input
 from debate.corpus import ingest, motions
@@ -26,7 +27,6 @@ from debate.corpus.loaders import load_source
 from debate.corpus.motions import SIDES, Motion, bare_name, check_file
 from debate.corpus.passages import chunk_spans
 from debate.search.retrieval import get_retriever
-from debate.spar import transcript
 from debate.spar.session import PHASES, Session
 
 DEFAULT_PHASE_SECONDS = {"opening": 240, "rebuttal": 180, "closing": 120, "question": 60}
@@ -304,7 +304,7 @@ def transcript_file(state: TabState) -> str:
         old.unlink(missing_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     path = folder / f"debate-{state.session.motion.id}-{stamp}.md"
-    path.write_text(transcript.markdown(state.session), encoding="utf-8")
+    path.write_text(flow.round_markdown(state.session), encoding="utf-8")
     return str(path)
 
 

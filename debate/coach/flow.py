@@ -21,6 +21,7 @@ its subject, so the cosine alone runs high).
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
 
@@ -29,7 +30,10 @@ from debate.check.claims import claim_text, content_tokens, is_factual
 from debate.core.config import Settings
 from debate.core.text import normalise, sentence_spans
 from debate.corpus.motions import Motion
+from debate.spar import transcript
 from debate.spar.plan import embed_cached
+
+log = logging.getLogger(__name__)
 
 POINT_MIN = 0.7
 MAX_FALLBACK_POINTS = 3
@@ -272,3 +276,14 @@ def build(source, settings: Settings | None = None, motion: Motion | None = None
         motion = motion or source.motion
         turns = source.turns
     return build_from_turns(turns, motion, settings)
+
+
+def round_markdown(session) -> str:
+    """The round's transcript in Markdown (`transcript.markdown`) with its flow sheet."""
+    table = ""
+    if any(t.speaker != "system" for t in session.turns):
+        try:
+            table = build_from_turns(session.turns, session.motion, session.settings).to_markdown()
+        except Exception as exc:  # the export must not fail because of the flow sheet
+            log.warning("no flow sheet in the transcript export: %s", exc)
+    return transcript.markdown(session, table)

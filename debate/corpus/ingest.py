@@ -34,7 +34,6 @@ from debate.corpus.loaders import load_source
 from debate.corpus.motions import KINDS, REQUIRED_SOURCE_FIELDS, STANCES, Motion, SourceSpec
 from debate.corpus.passages import CHUNKER_VERSION, Passage, make_passages
 from debate.corpus.store import PassageStore, open_store
-from debate.search.retrieval import invalidate
 
 log = logging.getLogger(__name__)
 _locks: dict[str, threading.Lock] = {}
@@ -387,7 +386,6 @@ def index_source(
             ) from None
         raise
     _journal(settings, staged.motion_id).unlink(missing_ok=True)
-    invalidate(motion.id)
     log.info("added source %s to %s (%d passages)", staged.source_id, motion.id, report.passages)
     return AddedSource(
         motion, staged.source_id, staged.title, Path(staged.path), staged.passages, report.embedded
@@ -433,7 +431,6 @@ def undo_source(staged: StagedSource, settings: Settings) -> None:
         ingest_motion(packs.load_motion_file(yaml_path), settings, store)
     else:
         store.drop()
-    invalidate(staged.motion_id)
     _journal(settings, staged.motion_id).unlink(missing_ok=True)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -22,6 +23,23 @@ from debate.corpus.lexical import Document, IndexFileError, LexicalIndex, build
 from debate.corpus.passages import Passage
 
 log = logging.getLogger(__name__)
+
+
+# Writes finished in this process, per motion: readers that keep state built from a
+# collection (the cached retrievers of debate.search.retrieval) compare this count with the
+# one they were built at, so a write never needs to know who reads.
+_writes: dict[str, int] = {}
+_writes_lock = threading.Lock()
+
+
+def writes(motion_id: str) -> int:
+    """How many writes to the motion's collections this process has finished."""
+    return _writes.get(motion_id, 0)
+
+
+def _wrote(motion_id: str) -> None:
+    with _writes_lock:
+        _writes[motion_id] = _writes.get(motion_id, 0) + 1
 
 
 def collection_name(motion_id: str) -> str:
@@ -245,6 +263,7 @@ class PassageStore:
         col = self._collection(create=True)
         for i in range(0, len(ids), BATCH):
             col.delete(ids=ids[i : i + BATCH])
+        _wrote(self.motion_id)
 
     def finish(self, model: str) -> None:
         """Mark the write as done (the collection is complete) under a new generation, and
@@ -253,6 +272,7 @@ class PassageStore:
         col = self._collection(create=True)
         col.modify(metadata=_meta(self.motion_id, model, True, False, generation))
         self._save_lexical(build(self.documents(), generation))
+        _wrote(self.motion_id)
 
     def staged(self) -> PassageStore:
         """The staging collection of a rebuild (see `swap_in`)."""
@@ -269,6 +289,7 @@ class PassageStore:
         if current is not None:
             self.client.delete_collection(self.name + "--old")
         self._adopt_lexical(staged.name)
+        _wrote(self.motion_id)
 
     def drop(self) -> None:
         for name in (self.name, self.name + "--next", self.name + "--old"):
@@ -277,6 +298,7 @@ class PassageStore:
         for name in (self.name, self.name + "--next"):
             if self.index_dir is not None:
                 (self.index_dir / f"{name}.npz").unlink(missing_ok=True)
+        _wrote(self.motion_id)
 
     # -- the BM25 index --------------------------------------------------------------------
     def lexical_path(self) -> Path | None:

@@ -324,11 +324,10 @@ def _ready_motion(motion_id: str, settings: Settings):
     sorted batch (cheaper than turn by turn)."""
     from debate.corpus.ingest import ingest_motion
     from debate.corpus.motions import load_motion
-    from debate.search.retrieval import get_retriever, invalidate
+    from debate.search.retrieval import get_retriever
 
     motion = load_motion(motion_id, settings.corpus_dir)
-    if ingest_motion(motion, settings).wrote_anything:
-        invalidate(motion.id)
+    ingest_motion(motion, settings)
     warm([], get_retriever(motion, settings).all_passages(), settings.model_path)
     return motion
 

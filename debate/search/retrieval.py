@@ -29,6 +29,7 @@ from debate.core.config import Settings
 from debate.core.embeddings import get_embedder
 from debate.core.errors import DebateError, QueryError
 from debate.core.text import clean_input, has_words, tokenize
+from debate.corpus import store
 from debate.corpus.lexical import PassageMeta
 from debate.corpus.motions import Motion
 from debate.corpus.passages import Passage
@@ -115,8 +116,8 @@ class Retriever:
         self.embedder = get_embedder(settings.model_path)
         # Passages returned lately, by id (shared with with_settings clones). Bounded: turn
         # after turn a debate comes back to the same few dozen, and reading them from
-        # Chroma was a fifth of a turn's time under load. An edit makes a new Retriever
-        # (invalidate), so nothing here outlives the text it was read with.
+        # Chroma was a fifth of a turn's time under load. A write makes a new Retriever
+        # (get_retriever), so nothing here outlives the text it was read with.
         self._recent = _RecentPassages(RECENT_PASSAGES)
 
     def with_settings(self, settings: Settings) -> Retriever:
@@ -282,23 +283,20 @@ def diversify(
     return chosen
 
 
-_cache: dict[tuple, Retriever] = {}
+_cache: dict[tuple, tuple[int, Retriever]] = {}
 _cache_lock = threading.Lock()
 
 
 def get_retriever(motion: Motion, settings: Settings) -> Retriever:
-    """The cached retriever for a motion; rebuilt only after `invalidate(motion.id)`. It
-    searches with the settings given here, not those it was first built with."""
+    """The cached retriever for a motion, rebuilt when the pack changed or when this process
+    wrote to the motion's index since it was built (`store.writes`). It searches with the
+    settings given here, not those it was first built with."""
     key = (motion.id, settings.chroma_url, str(settings.chroma_path), settings.model_path)
     with _cache_lock:
-        retriever = _cache.get(key)
-        if retriever is None or retriever.motion != motion:
+        built_at, retriever = _cache.get(key, (-1, None))
+        now = store.writes(motion.id)
+        if retriever is None or retriever.motion != motion or built_at != now:
             retriever = Retriever(motion, settings)
-            _cache[key] = retriever
+            _cache[key] = (now, retriever)
     return retriever if retriever.settings == settings else retriever.with_settings(settings)
 
-
-def invalidate(motion_id: str) -> None:
-    with _cache_lock:
-        for key in [k for k in _cache if k[0] == motion_id]:
-            del _cache[key]

@@ -241,9 +241,6 @@ class Session:
         """Autosave the transcript (see debate.spar.transcript.save); None when not saved."""
         return transcript.save(self) if self.autosave else None
 
-    def transcript_markdown(self) -> str:
-        return transcript.markdown(self)
-
     def to_dict(self) -> dict:
         return transcript.to_dict(self)
 

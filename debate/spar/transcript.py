@@ -19,7 +19,6 @@ from pathlib import Path
 
 from debate.check.citations import CITATION_RE, EvidenceList, expand_numbers
 from debate.check.faithfulness import Verdict
-from debate.coach import flow
 from debate.corpus.passages import Passage
 
 PASSAGE_FIELDS = tuple(f.name for f in dataclasses.fields(Passage))
@@ -111,10 +110,10 @@ def save(session) -> Path | None:
     return path
 
 
-def markdown(session) -> str:
+def markdown(session, flow_table: str = "") -> str:
     """Speeches, the bot's sides over time, a numbered bibliography of every source cited,
-    and the flow sheet of the round (`debate.coach.flow`). Each turn's [n] markers are renumbered
-    to the bibliography's numbers."""
+    and, when given, the flow sheet of the round (`debate.coach.flow.round_markdown` passes
+    it). Each turn's [n] markers are renumbered to the bibliography's numbers."""
     m = session.motion
     sources: dict[tuple, int] = {}
     lines = [f"# {m.title}", "", f"**Motion:** {m.thesis}", ""]
@@ -134,12 +133,8 @@ def markdown(session) -> str:
         for (title, publisher, date, url), n in sorted(sources.items(), key=lambda kv: kv[1]):
             lines.append(f"{n}. {title}. {publisher}, {date}. {url}")
         lines.append("")
-    if any(t.speaker != "system" for t in session.turns):
-        try:
-            table = flow.build_from_turns(session.turns, m, session.settings).to_markdown()
-            lines += ["## Flow", "", table]
-        except Exception as exc:  # the export must not fail because of the flow sheet
-            log.warning("no flow sheet in the transcript export: %s", exc)
+    if flow_table:
+        lines += ["## Flow", "", flow_table]
     return "\n".join(lines).rstrip() + "\n"
 
 

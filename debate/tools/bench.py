@@ -1,4 +1,4 @@
-"""Benchmarks behind `debate bench`. Prints a table, saves JSON.
+"""Benchmarks behind `debate-tools bench`. Prints a table, saves JSON.
 
 A run is a list of parts (PARTS); each part stores its figures under its name in the
 results and returns table rows. Every number is reported next to a baseline measured in
@@ -411,7 +411,7 @@ def recorded_replies(settings: Settings) -> list[tuple[list[str], object, int]]:
 
 # ---------------------------------------------------------------- retrieval quality, ingest, scale
 LABELLED = Path(__file__).resolve().parents[2] / "evals" / "retrieval"
-BENCH_SETS = ("serbia-russia", "fever-symmetric")  # covidfact: `debate eval-retrieval`
+BENCH_SETS = ("serbia-russia", "fever-symmetric")  # covidfact: `debate-tools eval-retrieval`
 
 
 def part_labelled(bench: Bench) -> list[list[str]]:
@@ -522,7 +522,7 @@ def run_and_save(
 
 def main(argv: list[str] | None = None) -> int:
     """`python -m debate.tools.bench first-turn WHERE_JSON [--warm]`: the subprocess of the
-    first-turn part (the whole benchmark runs as `debate bench`)."""
+    first-turn part (the whole benchmark runs as `debate-tools bench`)."""
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m debate.tools.bench", description=main.__doc__)
