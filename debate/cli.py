@@ -21,6 +21,7 @@ from debate.core.config import (
     shown_value,
 )
 from debate.core.errors import DebateError
+from debate.corpus.motions import ROLE
 
 app = typer.Typer(
     help="Spar against a bot that argues a motion only from cited evidence.\n\n"
@@ -308,7 +309,7 @@ def _print_speech(session, reply, streamed: str = "") -> None:
     """A bot speech (unless already streamed), its notices, and the evidence it cites."""
     from debate.check.citations import render_terminal
 
-    role = {"defend": "proposition", "attack": "opposition"}[reply.side or session.bot_side]
+    role = ROLE[reply.side or session.bot_side]
     if not streamed:
         console.print(f"[bold cyan]bot[/] [dim]({role} · {reply.phase} · {reply.engine})[/]")
         console.print(reply.text, markup=False, highlight=False, soft_wrap=True)
@@ -331,7 +332,7 @@ def _stream_turn(session, text: str) -> None:
     already. A chunk that does not extend what is on screen (the offline engine took over
     after the model failed mid-speech, or the guard rejoined sentences) is printed whole
     under a rule; the transcript keeps that one."""
-    role = {"defend": "proposition", "attack": "opposition"}[session.bot_side]
+    role = ROLE[session.bot_side]
     phase = session.phase
     chunks = session.stream(text)
     first = next(chunks)  # a message that cannot be used fails here, before any header

@@ -22,7 +22,7 @@ from debate.coach.ballot import Score, acceptable_reason, chart_svg
 from debate.coach.feedback import list_rounds, review_round, save_ballot
 from debate.coach.flow import round_markdown
 from debate.spar.engines.base import Engine
-from debate.spar.plan import argued_side, message_kind
+from debate.spar.message import argued_side, message_kind
 from debate.spar.session import Session
 
 TRANSCRIPTS = Path(__file__).parent / "data" / "transcripts"

@@ -19,7 +19,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from debate.check.citations import parse_citations
-from debate.core.errors import DebateError
+from debate.core.errors import DebateError, QueryError
+from debate.spar.message import message_kind
 from tests.apps import (
     MOTION,
     fn_index,
@@ -111,21 +112,46 @@ def check_transcript(session) -> None:
     json.dumps(session.to_dict(), ensure_ascii=False).encode("utf-8")
 
 
-def run_turn(session, text: str) -> None:
+# The one message Session.respond refuses (a QueryError, before any engine runs): a blank
+# one. Every other message gets a reply: a short prompt for an argument ("empty" after the
+# session drops invisible characters, or "no-argument"), or a speech from the engine.
+BLANK_REFUSAL = "say something first"
+
+
+def run_turn(session, text: str) -> str:
+    """One turn, checked: refused only when blank, else a reply whose citations resolve;
+    a speech (a message that argues or asks) cites at least one passage of its evidence.
+    Returns what happened: "refused", "prompt" or "speech"."""
     started = time.monotonic()
     try:
         reply = session.respond(text)
     except DebateError as exc:
-        assert str(exc).strip()
-        assert "\n" not in str(exc)
+        message = str(exc)
+        assert message.strip() and "\n" not in message, message
+        assert isinstance(exc, QueryError) and message.startswith(BLANK_REFUSAL), message
+        assert not text.strip(), f"refused a message that is not blank: {text[:80]!r}: {message}"
+        outcome = "refused"
     else:
+        assert text.strip(), f"a blank message was not refused: {text!r}"
+        assert reply.text.strip(), f"an empty reply to {text[:80]!r}"
         check_reply_citations(reply)
         for turn in session.turns:
             if turn.speaker == "bot" and turn.evidence is not None:
                 for c in parse_citations(turn.text):
                     assert all(turn.evidence.get(n) is not None for n in c.numbers)
+        student = session.turns[-2]  # as the session read it (cleaned, maybe cut short)
+        assert student.speaker == "student"
+        kind = message_kind(student.text)
+        if kind in ("empty", "no-argument"):
+            assert reply.engine == "prompt", (kind, text[:80], reply.text[:200])
+            outcome = "prompt"
+        else:
+            assert reply.engine != "prompt", (kind, text[:80], reply.text[:200])
+            assert reply.cited_passages(), f"a speech without a citation: {reply.text[:300]}"
+            outcome = "speech"
     assert time.monotonic() - started < LIMIT_S
     check_transcript(session)
+    return outcome
 
 
 @pytest.fixture(scope="module")

@@ -1,10 +1,14 @@
-"""The package's import graph: no cycles (imports inside functions count), no module that
-probes for its own modules, and the checker a leaf that knows no LLM."""
+"""The package's import graph: layers (core < corpus < search < check < spar < coach, evals <
+app < cli < tools) imported only downwards and tools by nothing of the product, no cycles
+(imports inside functions count), no module that probes for its own modules, the checker a
+leaf that knows no LLM, and no function over 60 lines."""
 
 from __future__ import annotations
 
 import ast
 from pathlib import Path
+
+import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "debate"
 
@@ -57,6 +61,100 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
         if node not in state and (found := visit(node)):
             return found
     return None
+
+
+# Lowest first. A module may import its own layer and the layers below it; coach and evals
+# share a rank (both read rounds played by spar) but do not import each other.
+LAYERS = [
+    ("core",),
+    ("corpus",),
+    ("search",),
+    ("check",),
+    ("spar",),
+    ("coach", "evals"),
+    ("app",),
+    ("cli",),
+    ("tools",),
+]
+RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
+MAX_FUNCTION_LINES = 60
+
+
+def layer_of(module: str) -> str:
+    """debate.<layer>[.<module>...]; the package root and debate.cli are the cli layer."""
+    parts = module.split(".")
+    if len(parts) == 1 or parts[1] == "cli":
+        return "cli"
+    if parts[1] not in RANK:
+        raise AssertionError(f"{module} is in no layer: put it in one of {sorted(RANK)}")
+    return parts[1]
+
+
+def wrong_way_imports(graph: dict[str, set[str]]) -> list[str]:
+    """Every import that goes up the layers, sideways between two layers of one rank, or
+    into the tools from the product."""
+    bad = []
+    for mod, targets in sorted(graph.items()):
+        here = layer_of(mod)
+        for target in sorted(targets):
+            there = layer_of(target)
+            if there == here:
+                continue
+            if there == "tools" or RANK[there] >= RANK[here]:
+                bad.append(f"{mod} ({here}) imports {target} ({there})")
+    return bad
+
+
+def test_every_import_goes_down_the_layers_and_nothing_imports_the_tools():
+    assert wrong_way_imports(import_graph()) == []
+
+
+@pytest.mark.parametrize(
+    "importer, imported",
+    [
+        ("debate.corpus.ingest", "debate.search.retrieval"),  # corpus reaching up into search
+        ("debate.spar.transcript", "debate.coach.flow"),  # the Turn record pulling in coaching
+        ("debate.coach.feedback", "debate.evals.suites"),  # sideways between one rank
+        ("debate.app.handlers", "debate.tools.bench"),  # the product importing tooling
+    ],
+)
+def test_the_layer_check_catches_a_planted_wrong_way_import(importer, imported):
+    graph = import_graph()
+    assert imported not in graph[importer]
+    graph[importer].add(imported)
+    assert wrong_way_imports(graph) == [
+        f"{importer} ({layer_of(importer)}) imports {imported} ({layer_of(imported)})"
+    ]
+
+
+def test_a_module_outside_every_layer_is_refused():
+    with pytest.raises(AssertionError, match="in no layer"):
+        layer_of("debate.helpers")
+
+
+def long_functions(source: str, path: str = "") -> list[str]:
+    out = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            lines = node.end_lineno - node.lineno + 1
+            if lines > MAX_FUNCTION_LINES:
+                out.append(f"{path}:{node.lineno} {node.name} ({lines} lines)")
+    return out
+
+
+def test_no_function_is_over_sixty_lines():
+    found = [
+        x
+        for p in sorted(PACKAGE.rglob("*.py"))
+        for x in long_functions(p.read_text(encoding="utf-8"), str(p.relative_to(PACKAGE)))
+    ]
+    assert found == []
+
+
+def test_the_length_check_counts_a_long_function():
+    body = "\n".join(f"    x{i} = {i}" for i in range(MAX_FUNCTION_LINES))
+    assert long_functions(f"def f():\n{body}\n") == [":1 f (61 lines)"]
+    assert long_functions("def g():\n    return 1\n") == []
 
 
 def test_package_has_no_import_cycle_even_through_imports_inside_functions():

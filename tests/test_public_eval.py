@@ -19,7 +19,7 @@ import yaml
 
 from debate.core.config import load_settings
 from debate.tools.verifier import DEFAULT_THRESHOLD, Verifier, VerifierUnavailable, get_verifier
-from evals.public import report
+from debate.tools import public_report as report
 
 
 def floors() -> dict:

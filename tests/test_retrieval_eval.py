@@ -305,7 +305,7 @@ def _export_module():
 
 def test_the_labelled_corpus_matches_the_chunking_of_the_motion():
     """Fails when the chunker, its settings or the sources change without re-exporting
-    (evals/retrieval/export_motion.py) and re-checking the judgments."""
+    (debate/tools/export_motion.py) and re-checking the judgments."""
     exported = (OWN_SET / "corpus.jsonl").read_text(encoding="utf-8").splitlines()
     assert _export_module().corpus_lines("serbia-russia") == exported
     for split in ("dev", "test"):

@@ -16,6 +16,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+# How page events are exposed. Coach actions stay callable (the server checks the password
+# on each) but undocumented; page plumbing (timers, refreshes) is not in the API at all.
+COACH = {"api_visibility": "undocumented", "concurrency_limit": None}
+PLUMBING = {"api_visibility": "private", "concurrency_limit": None}
+
 
 @dataclass
 class _Record:

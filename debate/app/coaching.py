@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
-from collections import OrderedDict
 from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
@@ -35,6 +33,7 @@ import gradio as gr
 from debate.app import coaching_render as R
 from debate.app import handlers as h
 from debate.app import render
+from debate.app.access import COACH, PLUMBING
 from debate.app.runtime import Runtime
 from debate.coach import flow
 from debate.coach.ballot import Ballot, Score, chart_data, score_round
@@ -47,6 +46,7 @@ from debate.coach.feedback import (
     save_ballot,
 )
 from debate.coach.flow import build_from_turns
+from debate.core.cache import LRUCache
 from debate.core.errors import DebateError
 from debate.spar import transcript
 
@@ -54,12 +54,9 @@ log = logging.getLogger(__name__)
 
 CHECKS_AT_ONCE = 2  # evidence checks are CPU-bound: no more than the cores we plan for
 CACHE_SIZE = 4096
-COACH = {"api_visibility": "undocumented", "concurrency_limit": None}
-PLUMBING = {"api_visibility": "private", "concurrency_limit": None}
 CHECKS = {"concurrency_limit": CHECKS_AT_ONCE, "concurrency_id": "coaching"}
 
-_cache: OrderedDict[tuple, TurnFeedback | str] = OrderedDict()
-_lock = threading.Lock()
+_cache: LRUCache[tuple, TurnFeedback | str] = LRUCache(CACHE_SIZE)
 
 
 # ---------------------------------------------------------------- per-turn feedback
@@ -70,16 +67,11 @@ def _key(session, index: int) -> tuple:
 
 
 def _cached(session, index: int) -> TurnFeedback | str | None:
-    with _lock:
-        return _cache.get(_key(session, index))
+    return _cache.get(_key(session, index))
 
 
 def _remember(key: tuple, value: TurnFeedback | str) -> None:
-    with _lock:
-        _cache[key] = value
-        _cache.move_to_end(key)
-        while len(_cache) > CACHE_SIZE:
-            _cache.popitem(last=False)
+    _cache.put(key, value)
 
 
 def student_turns(session) -> list[int]:

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from debate.app.render import esc, highlight
 from debate.coach.ballot import chart_svg
 from debate.core.text import words
+from debate.corpus.motions import ROLE
 
 VERDICTS = {
     "backed": ("✓ backed by the sources", "ok"),
@@ -31,7 +32,6 @@ PROBLEM_LABELS = {
     "wrong-side": "Wrong side",
     "no-argument": "No argument",
 }
-ROLE = {"defend": "proposition", "attack": "opposition"}
 _TOKEN = re.compile(r"[\w€$£%.,]+")
 
 

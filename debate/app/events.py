@@ -24,6 +24,7 @@ from gradio.utils import get_upload_folder
 
 from debate.app import coaching, render
 from debate.app import handlers as h
+from debate.app.access import COACH, PLUMBING
 from debate.app.runtime import Runtime
 from debate.core.errors import DebateError, QueryError
 
@@ -43,10 +44,6 @@ def turn_limit(settings) -> int:
     except (AttributeError, OSError):
         cores = os.cpu_count() or 2
     return max(8, 2 * cores) if settings.llm else max(2, cores)
-
-
-COACH = {"api_visibility": "undocumented", "concurrency_limit": None}
-PLUMBING = {"api_visibility": "private", "concurrency_limit": None}
 
 
 def client_address(request: gr.Request | None) -> str:

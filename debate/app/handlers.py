@@ -24,7 +24,7 @@ from debate.core.text import clean_input
 from debate.corpus import ingest, motions
 from debate.corpus.jobs import DONE, JobView, Work
 from debate.corpus.loaders import load_source
-from debate.corpus.motions import SIDES, Motion, bare_name, check_file
+from debate.corpus.motions import SIDES, Motion, bare_name, check_file, other_side
 from debate.corpus.passages import chunk_spans
 from debate.search.retrieval import get_retriever
 from debate.spar.session import PHASES, Session
@@ -140,19 +140,20 @@ def send(state: TabState, text: str, runtime: Runtime | None = None) -> Iterator
     Raises QueryError (friendly message) for an empty message before anything changes."""
     if not isinstance(text, str):
         raise QueryError("A message must be text.")
-    # Pasted text may hold lone surrogates, NUL and control characters: make it safe to
-    # embed, store as JSON and send back to the browser before anything else reads it.
-    text = clean_input(text)
-    if not text.strip():
+    # Pasted text may hold lone surrogates, NUL and control characters: the session reads
+    # it once (made safe to embed, store as JSON and send back to the browser, and bounded)
+    # before anything else sees it, and the turn works from that record.
+    message = state.session.read(text) if text.strip() else None
+    if message is None or message.kind == "empty":
         raise QueryError("Type your argument first: the message is empty.")
     if runtime is not None:
         # A coach may have added a source in another tab: debate the pack as it is now.
         state.session.motion = runtime.motion(state.session.motion.id)
     base = chat_messages(state)
-    student = {"role": "user", "content": render.student_message_html(text.strip())}
+    student = {"role": "user", "content": render.student_message_html(message.text)}
     yield [*base, student, {"role": "assistant", "content": render.streaming_html("")}]
     shown = time.monotonic()
-    for chunk in state.session.stream(text):
+    for chunk in state.session.stream(message):
         # Every update re-sends the whole chat: at most one per STREAM_INTERVAL, so a fast
         # reply (the offline engine's, or a quick model's tokens) costs a few, not dozens.
         if time.monotonic() - shown >= STREAM_INTERVAL:
@@ -250,7 +251,7 @@ def switch_side(state: TabState, runtime: Runtime, side: str | None = None) -> s
     """Switch the bot's side (default: to the other side); returns the bot's acknowledgement."""
     require_coach(state, runtime)
     current = state.session.bot_side
-    side = side or ("defend" if current == "attack" else "attack")
+    side = side or other_side(current)
     if side not in SIDES:
         raise DebateError(f"unknown side {side!r}: use defend or attack")
     if side == current:

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from debate.check.citations import EvidenceList, parse_citations, render_html
 from debate.check.faithfulness import FAILING, badge
 from debate.core.text import find_quote, quotes_in, sentence_at
+from debate.corpus.motions import other_side
 from debate.corpus.passages import Passage
 
 PHASE_LABELS = {
@@ -36,7 +37,7 @@ def esc(text: object) -> str:
 def side_banner(motion, bot_side: str) -> str:
     """'The bot is ATTACKING the thesis', said plainly, with what that means."""
     verb = "DEFENDING" if bot_side == "defend" else "ATTACKING"
-    student = "attack" if bot_side == "defend" else "defend"
+    student = other_side(bot_side)
     return (
         f'<div class="side-banner side-{esc(bot_side)}" id="side-banner">'
         f"<strong>The bot is {verb} the thesis.</strong> "

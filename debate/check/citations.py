@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from debate.core.text import CITATION_RE  # noqa: F401 - [3], [1, 2], [1,2;4], [2-3] (a range)
 from debate.corpus.passages import Passage
@@ -78,17 +78,31 @@ class EvidenceList:
 
 
 @dataclass
-class Reply:
-    """One bot speech: text with [n] markers plus the evidence list they refer to."""
+class Speech:
+    """What every speech of a round has: its text, the evidence list its [n] markers refer
+    to (None for a student's message), the bot's side and the phase at the time, and for a
+    bot speech the engine, notices and one verdict per sentence. `Reply` (an engine's
+    output) and `transcript.Turn` (a speech as the round keeps it) are both Speeches."""
 
     text: str
-    evidence: EvidenceList
+    evidence: EvidenceList | None = None
     side: str = ""
     phase: str = ""
-    engine: str = "evidence"
+    engine: str = ""
     notices: list[str] = field(default_factory=list)
     # Filled by the faithfulness checker / guard: one verdict per sentence.
     verdicts: list = field(default_factory=list)
+
+
+SPEECH_FIELDS = tuple(f.name for f in fields(Speech))
+
+
+@dataclass
+class Reply(Speech):
+    """One bot speech from an engine: text with [n] markers plus the evidence list they
+    refer to."""
+
+    engine: str = "evidence"
 
     def cited_numbers(self) -> list[int]:
         return cited_numbers(self.text)

@@ -1,12 +1,14 @@
 """The citation guard: no LLM reply reaches the student before the checker has read it.
 
 Every sentence is checked with `debate.check.faithfulness`, then (when an LLM is configured) by
-the LLM judge, which can only veto. Whole replies (`guard_reply`): if some sentences fail
-and the engine gave us a way to regenerate, the model gets ONE more try with the checker's
-reasons; whatever still fails is removed (default) or visibly marked. Streamed replies
-(`guard_stream`): each sentence is checked as soon as it is complete, and only checked
-sentences are released; failing ones are held back and named in a notice. A fabricated
-`[n]` is never shown as a real citation. Replies leave with `reply.verdicts` set.
+the LLM judge, which can only veto. One policy, whatever the path: a sentence that fails is
+never shown; it is dropped and named in a notice (`drop_failing`, `removed_notice`), and a
+fabricated `[n]` is never shown as a real citation. What differs is only what the path
+allows before that: a whole reply (`guard_reply`, `debate reply` and the eval's debate
+suite) gets ONE regeneration with the checker's reasons when the engine offers one; a
+streamed reply (`guard_stream`: the page and `debate spar`, what students see) releases
+each sentence once it is checked and holds back the ones that fail. Replies leave with
+`reply.verdicts` set.
 """
 
 from __future__ import annotations
@@ -71,31 +73,25 @@ def _neutralise(sentence: str, reply: Reply) -> str:
     return CITATION_RE.sub(fix, sentence)
 
 
-def clean(reply: Reply, verdicts: list[Verdict], mode: str = "remove") -> Reply:
-    """A new Reply without (mode="remove") or with visibly marked (mode="mark") failing
-    sentences, each one explained in the notices."""
+def removed_notice(verdict: Verdict, reply: Reply) -> str:
+    """The notice for a sentence the guard kept from the student (fake numbers defused)."""
+    return (
+        f"Removed a sentence the evidence does not support "
+        f"({_neutralise(verdict.reason, reply)}): {_neutralise(verdict.sentence.strip(), reply)}"
+    )
+
+
+def drop_failing(reply: Reply, verdicts: list[Verdict]) -> Reply:
+    """A new Reply without the failing sentences, each one named in the notices."""
     pieces, pos = [], 0
     notices = list(reply.notices)
     for v in verdicts:
         pieces.append(reply.text[pos : v.start])
         pos = v.end
-        if v.status not in FAILING:
-            pieces.append(v.sentence)
-            continue
-        if mode == "mark":
-            # The reason names evidence numbers; written as "evidence 3", not "[3]", so that
-            # nothing in the mark reads as a citation.
-            reason = CITATION_RE.sub(lambda m: "evidence " + m.group(1), v.reason)
-            pieces.append(f"⚠ [unverified: {reason}] {_neutralise(v.sentence, reply)}")
-            notices.append(
-                f"Marked as unverified ({_neutralise(v.reason, reply)}): "
-                f"{_neutralise(v.sentence.strip(), reply)}"
-            )
+        if v.status in FAILING:
+            notices.append(removed_notice(v, reply))
         else:
-            notices.append(
-                f"Removed a sentence the evidence does not support "
-                f"({_neutralise(v.reason, reply)}): {_neutralise(v.sentence.strip(), reply)}"
-            )
+            pieces.append(v.sentence)
     pieces.append(reply.text[pos:])
     # Tidy the gaps left by removed sentences; keep paragraph breaks.
     text = re.sub(r"[ \t]{2,}", " ", "".join(pieces))
@@ -116,10 +112,9 @@ def guard_reply(
     reply: Reply,
     settings: Settings,
     regenerate: Callable[[str], Reply] | None = None,
-    mode: str = "remove",
 ) -> Reply:
-    """Check `reply`; regenerate once with the reasons if needed; remove or mark what still
-    fails. Returns the reply to show, with `.verdicts` describing its final text."""
+    """Check `reply`; regenerate once with the reasons if needed; drop what still fails.
+    Returns the reply to show, with `.verdicts` describing its final text."""
     verdicts = check(reply, settings)
     if failures(verdicts) and regenerate is not None:
         feedback = feedback_for(verdicts, settings)
@@ -135,14 +130,14 @@ def guard_reply(
             if len(failures(second_verdicts)) <= len(failures(verdicts)):
                 reply, verdicts = second, second_verdicts
     if failures(verdicts):
-        reply = clean(reply, verdicts, mode)
+        reply = drop_failing(reply, verdicts)
         # What is left after removal already passed the LLM judge (if any): re-check the
         # new text offline rather than pay for the same judgements twice.
-        recheck = replace(settings, llm="") if mode == "remove" else settings
+        recheck = replace(settings, llm="")
         verdicts = check(reply, recheck)
-        if mode == "remove" and failures(verdicts):
+        if failures(verdicts):
             # Removal can merge fragments into a new failing sentence: remove once more.
-            reply = clean(reply, verdicts, mode)
+            reply = drop_failing(reply, verdicts)
             verdicts = check(reply, recheck)
     reply.verdicts = verdicts
     return reply
@@ -237,17 +232,13 @@ def guard_stream(
     if not buffer.strip():
         raise DebateError("the language model returned an empty reply")
     release(_complete_sentences(buffer, final=True))
-    notices = [
-        f"Removed a sentence the evidence does not support ({_neutralise(v.reason, draft)}): "
-        f"{_neutralise(v.sentence.strip(), draft)}"
-        for v in held
-    ]
+    notices = [removed_notice(v, draft) for v in held]
     shown = _join(buffer, [(v.start, v.end) for v in kept])
     reply = replace(draft, text=shown or NOTHING_LEFT, notices=notices)
     offline = replace(settings, llm="")  # every kept sentence has been judged already
     reply.verdicts = _moved(kept, reply.text) or check_reply(reply, offline)
     if failures(reply.verdicts):  # joining changed a sentence boundary: never show it
-        reply = clean(reply, reply.verdicts)
+        reply = drop_failing(reply, reply.verdicts)
         reply.verdicts = check_reply(reply, offline)
     yield reply.text
     return reply

@@ -30,11 +30,11 @@ from dataclasses import dataclass, field
 from debate.check.claims import MONTHS, claim_text, content_tokens, numbers_in
 from debate.check.faithfulness import check_claim
 from debate.core.config import Settings
+from debate.core.embeddings import embed_cached
 from debate.core.text import STOPWORDS, find_quote, quotes_in, sentence_at, sentence_spans, words
 from debate.corpus.motions import Motion
 from debate.corpus.passages import Passage
 from debate.search.retrieval import get_retriever
-from debate.spar.plan import embed_cached
 
 CLAIM_PASSAGES = 4
 SAME_TOPIC = 0.6

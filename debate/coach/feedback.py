@@ -51,13 +51,13 @@ from debate.coach.evidence_checks import (
     figures,
     is_clash,
 )
-from debate.coach.flow import ROLE, Flow, bot_points, build_from_turns, clash_matrix, other
+from debate.coach.flow import Flow, bot_points, build_from_turns, clash_matrix
 from debate.coach.flow import student_claims as claim_spans
 from debate.core.config import Settings
 from debate.core.text import quotes_in, words
 from debate.corpus.gazetteer import for_motion
-from debate.corpus.motions import Motion, load_motion
-from debate.spar.plan import argued_side, message_kind
+from debate.corpus.motions import ROLE, Motion, load_motion, other_side
+from debate.spar.message import argued_side, message_kind
 from debate.spar.transcript import Turn
 
 log = logging.getLogger(__name__)
@@ -173,7 +173,7 @@ class Reviewer:
         """Feedback on the student's turn turns[index] (Turn objects)."""
         turn = turns[index]
         text = turn.text
-        student_side = other(turn.side)
+        student_side = other_side(turn.side)
         kind = message_kind(text)
         fb = TurnFeedback(index, text, kind, student_side, "")
         if kind in ("empty", "no-argument"):

@@ -28,10 +28,10 @@ from dataclasses import dataclass, field
 from debate.check.citations import CITATION_RE
 from debate.check.claims import claim_text, content_tokens, is_factual
 from debate.core.config import Settings
+from debate.core.embeddings import embed_cached
 from debate.core.text import normalise, sentence_spans
-from debate.corpus.motions import Motion
+from debate.corpus.motions import ROLE, Motion, other_side
 from debate.spar import transcript
-from debate.spar.plan import embed_cached
 
 log = logging.getLogger(__name__)
 
@@ -40,11 +40,6 @@ MAX_FALLBACK_POINTS = 3
 CLAIM_MIN_WORDS = 4
 CLASH_MIN = 0.5
 TOPIC_BONUS = 0.1
-ROLE = {"defend": "proposition", "attack": "opposition"}
-
-
-def other(side: str) -> str:
-    return "defend" if side == "attack" else "attack"
 
 
 def field_of(turn, name: str, default=None):
@@ -227,7 +222,7 @@ def build_from_turns(turns: list, motion: Motion, settings: Settings) -> Flow:
         if speaker not in ("bot", "student") or not text.strip():
             continue
         bot_side = field_of(turn, "side")
-        side = bot_side if speaker == "bot" else other(bot_side)
+        side = bot_side if speaker == "bot" else other_side(bot_side)
         if speaker == "bot":
             made = bot_points(text, motion, side, settings)
             answering = [text[s:e] for s, e in sentence_spans(text)]

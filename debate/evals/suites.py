@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,8 +34,6 @@ from debate.core.errors import DebateError
 from debate.corpus.passages import Passage
 
 log = logging.getLogger(__name__)
-
-SUITES = ("calibration", "debate", "llm-replies", "independent-replies")
 
 
 class EvalError(DebateError):
@@ -96,13 +95,13 @@ class PassageResolver:
         if source is None:
             raise EvalError(
                 f"eval data refers to unknown source {ref['source_id']!r}; "
-                "regenerate it (evals/make_calibration.py)"
+                "regenerate it (debate/tools/make_calibration.py)"
             )
         start, end = ref["start"], ref["end"]
         if source.text[start:end] != ref["text"]:
             raise EvalError(
                 f"source {ref['source_id']} changed at {start}-{end}: the eval data "
-                "no longer matches it; regenerate it (evals/make_calibration.py)"
+                "no longer matches it; regenerate it (debate/tools/make_calibration.py)"
             )
         for p in source.passages:
             if p.start == start and p.end == end:
@@ -213,7 +212,7 @@ def _checked_pairs(settings: Settings) -> list[dict]:
     reason at threshold 0 (thresholds are applied by the caller)."""
     path = settings.evals_dir / "calibration.jsonl"
     if not path.is_file():
-        raise EvalError(f"{path} is missing; build it with evals/make_calibration.py")
+        raise EvalError(f"{path} is missing; build it with debate/tools/make_calibration.py")
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
     resolver = PassageResolver(settings, settings.default_motion)
     for r in rows:
@@ -398,8 +397,8 @@ def _expectations(case: dict, final, verdicts: list) -> list[str]:
 
 # ------------------------------------------------------------------ suite 3: LLM-style replies
 def run_llm_replies(settings: Settings) -> SuiteResult:
-    """Replies written like an LLM's, with planted unfaithful citations, through the guard
-    (no regeneration: the guard's own removal must catch them)."""
+    """Replies written like an LLM's, with planted unfaithful citations, streamed through
+    the guard as students receive them (no regeneration: holding back must catch them)."""
     return run_replies(settings, "llm_replies.yaml", "llm-replies")
 
 
@@ -410,9 +409,25 @@ def run_independent_replies(settings: Settings) -> SuiteResult:
     return run_replies(settings, "independent_replies.yaml", "independent-replies")
 
 
+def streamed_guard(reply: Reply, settings: Settings) -> Reply:
+    """A reply as a student receives it: streamed word by word through `guard_stream`
+    (the page's and `debate spar`'s path), the final checked Reply."""
+    from debate.check.guard import guard_stream
+
+    chunks = re.findall(r"\S+\s*", reply.text)
+    stream = guard_stream(
+        chunks, reply.evidence, settings, side=reply.side, phase=reply.phase, engine=reply.engine
+    )
+    while True:
+        try:
+            next(stream)
+        except StopIteration as done:
+            return done.value
+
+
 def run_replies(settings: Settings, file: str, name: str) -> SuiteResult:
-    """A replies suite (format of evals/llm_replies.yaml) through the guard, offline."""
-    from debate.check.guard import guard_reply
+    """A replies suite (format of evals/llm_replies.yaml) through the streamed guard (the
+    path students see), offline."""
 
     data = yaml.safe_load((settings.evals_dir / file).read_text(encoding="utf-8"))
     resolver = PassageResolver(settings, data["motion"])
@@ -422,7 +437,7 @@ def run_replies(settings: Settings, file: str, name: str) -> SuiteResult:
         evidence = EvidenceList([resolver.find(src, anchor) for src, anchor in case["evidence"]])
         text = " ".join(s[1] for s in case["sentences"])
         reply = Reply(text, evidence, side=case["side"], phase=case["phase"], engine="llm")
-        guarded = guard_reply(reply, settings)
+        guarded = streamed_guard(reply, settings)
         case_caught, case_kept = _tally_reply(case, guarded, n, by_what, failures)
         n_planted = sum(s[0] == "planted" for s in case["sentences"])
         n_ok = sum(s[0] == "ok" for s in case["sentences"])
@@ -498,6 +513,7 @@ RUNNERS = {
     "llm-replies": run_llm_replies,
     "independent-replies": run_independent_replies,
 }
+SUITES = tuple(RUNNERS)
 
 
 def run_suites(settings: Settings, names: list[str] | None = None) -> list[SuiteResult]:

@@ -20,11 +20,11 @@ import copy
 import dataclasses
 import logging
 import threading
-from collections import OrderedDict
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from debate.core.cache import LRUCache
 from debate.core.config import Settings
 from debate.core.embeddings import get_embedder
 from debate.core.errors import DebateError, QueryError
@@ -76,34 +76,6 @@ def clean_query(query: str, max_chars: int) -> tuple[str, bool]:
 RECENT_PASSAGES = 512
 
 
-class _RecentPassages:
-    """A thread-safe, least-recently-used set of passages by id."""
-
-    def __init__(self, size: int):
-        self.size = size
-        self._items: OrderedDict[str, Passage] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def take(self, ids: list[str]) -> dict[str, Passage]:
-        with self._lock:
-            found = {i: self._items[i] for i in ids if i in self._items}
-            for i in found:
-                self._items.move_to_end(i)
-        return found
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-
-    def put(self, passages: list[Passage]) -> None:
-        with self._lock:
-            for p in passages:
-                self._items[p.id] = p
-                self._items.move_to_end(p.id)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-
-
 class Retriever:
     """Retrieval for one motion, built once per motion and reused. It holds the BM25 index
     (ids and postings, no texts) and the model; passages are read from the store."""
@@ -118,7 +90,7 @@ class Retriever:
         # after turn a debate comes back to the same few dozen, and reading them from
         # Chroma was a fifth of a turn's time under load. A write makes a new Retriever
         # (get_retriever), so nothing here outlives the text it was read with.
-        self._recent = _RecentPassages(RECENT_PASSAGES)
+        self._recent: LRUCache[str, Passage] = LRUCache(RECENT_PASSAGES)
 
     def with_settings(self, settings: Settings) -> Retriever:
         """This retriever (same index, BM25 and model) searching with other settings:
@@ -130,11 +102,11 @@ class Retriever:
     def get(self, ids: list[str]) -> list[Passage]:
         """The passages of these ids, in their order (ids no longer stored are left out)."""
         ids = list(ids)
-        known = self._recent.take(ids)
+        known = self._recent.get_many(ids)
         missing = [i for i in ids if i not in known]
         if missing:
             read = self.store.get(missing)
-            self._recent.put(read)
+            self._recent.put_many((p.id, p) for p in read)
             known.update((p.id, p) for p in read)
         return [known[i] for i in ids if i in known]
 
@@ -299,4 +271,3 @@ def get_retriever(motion: Motion, settings: Settings) -> Retriever:
             retriever = Retriever(motion, settings)
             _cache[key] = (now, retriever)
     return retriever if retriever.settings == settings else retriever.with_settings(settings)
-

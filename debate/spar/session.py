@@ -4,7 +4,7 @@ The bot argues one side (defend or attack the thesis); a coach may switch it at 
 effective from the bot's next speech. Phases: opening, rebuttal, closing, plus question
 (the student asks; the bot answers once, then the debate returns to its phase).
 
-What the student sends decides the kind of turn (`debate.spar.plan.message_kind`): a
+What the student sends decides the kind of turn (`debate.spar.message.message_kind`): a
 question is answered in the question phase (entered for that turn, then left again); a
 message with no argument ("ok", "hello", "?") gets a short prompt to make one, recorded as
 a turn, with no evidence and no engine call; an argument gets a full speech, which starts
@@ -22,30 +22,31 @@ from uuid import uuid4
 from debate.check.citations import EvidenceList, Reply
 from debate.check.faithfulness import check_reply
 from debate.core.config import Settings
-from debate.core.errors import DebateError, QueryError
-from debate.core.text import clean_input, quote_key, quoted_spans
-from debate.corpus.motions import Motion, load_motion
-from debate.search.retrieval import clean_query
+from debate.core.errors import DebateError
+from debate.core.text import quote_key, quoted_spans
+from debate.corpus.motions import ROLE, SIDES, Motion, load_motion, other_side
 from debate.spar import transcript
 from debate.spar.engines import get_engine
 from debate.spar.engines.base import Engine, check_side
 from debate.spar.engines.evidence import EvidenceEngine, load_templates
 from debate.spar.engines.warmup import warm_motion
-from debate.spar.plan import (
-    PHASES,
-    SpeechRequest,
-    argued_side,
-    clean_message,
-    message_kind,
-    warm_message,
-)
-from debate.spar.transcript import ROLE as _ROLE
+from debate.spar.message import StudentMessage, argued_side, read_message, warm_message
+from debate.spar.plan import PHASES, SpeechRequest
 from debate.spar.transcript import Turn
 
 log = logging.getLogger(__name__)
 
 __all__ = ["PHASES", "OPENERS", "Turn", "Session", "warm_first_turn"]
 OPENERS = ("student", "bot")
+
+
+def _notices(message: StudentMessage) -> list[str]:
+    if not message.original_chars:
+        return []
+    return [
+        f"Your message was {message.original_chars:,} characters long; I read only the "
+        f"first {len(message.text):,} of them."
+    ]
 
 
 def check_phase(phase: str) -> str:
@@ -87,11 +88,11 @@ class Session:
         check_side(side)
         label = self.motion.side_label(side)
         if side == self.bot_side:
-            return f"I already argue for the {_ROLE[side]}: {label}."
+            return f"I already argue for the {ROLE[side]}: {label}."
         self.bot_side = side
         self.side_history.append((len(self.turns), side))
-        line = f"Switching sides: from my next speech I argue for the {_ROLE[side]}: {label}."
-        self.turns.append(Turn("system", line, side, self.phase))
+        line = f"Switching sides: from my next speech I argue for the {ROLE[side]}: {label}."
+        self.turns.append(Turn(line, side=side, phase=self.phase, speaker="system"))
         self._switch_notice = line
         self.save()
         return line
@@ -109,43 +110,52 @@ class Session:
         return self.phase
 
     # -- speeches ------------------------------------------------------------------------
-    def respond(self, student_text: str) -> Reply:
+    def read(self, student_text: str | StudentMessage) -> StudentMessage:
+        """The student's message read once for its turn (`message.read_message`): cleaned,
+        bounded to settings.max_message_chars, its kind known. QueryError when empty."""
+        if isinstance(student_text, StudentMessage):
+            return student_text
+        return read_message(student_text, self.settings.max_message_chars)
+
+    def respond(self, student_text: str | StudentMessage) -> Reply:
         """The bot's reply to a student message (recorded as two turns)."""
-        text, notices = self._prepare(student_text)
-        if message_kind(text) in ("empty", "no-argument"):
-            return self._ask_for_argument(text, notices)
-        previous = self._enter_question_phase(text)
+        message = self.read(student_text)
+        notices = _notices(message)
+        if message.kind in ("empty", "no-argument"):
+            return self._ask_for_argument(message.text, notices)
+        previous = self._enter_question_phase(message)
         try:
-            reply = self.engine.generate(self._request(text))  # one call, no streaming
+            reply = self.engine.generate(self._request(message.text))  # one call, no streaming
         except BaseException:
             self.phase = previous
             raise
-        self._record(text, reply, notices)
+        self._record(message.text, reply, notices)
         return reply
 
-    def stream(self, student_text: str) -> Iterator[str]:
+    def stream(self, student_text: str | StudentMessage) -> Iterator[str]:
         """Yield the growing reply text; afterwards the Reply is in `self.last_reply`.
         The last text yielded is the final (checked) one, which may differ from the stream."""
-        text, notices = self._prepare(student_text)
-        if message_kind(text) in ("empty", "no-argument"):
-            yield self._ask_for_argument(text, notices).text
+        message = self.read(student_text)
+        notices = _notices(message)
+        if message.kind in ("empty", "no-argument"):
+            yield self._ask_for_argument(message.text, notices).text
             return
-        previous = self._enter_question_phase(text)
+        previous = self._enter_question_phase(message)
         try:
-            request = self._request(text)
+            request = self._request(message.text)
             reply = yield from self.engine.stream(request)
         except BaseException:
             self.phase = previous
             raise
-        self._record(text, reply, notices)
+        self._record(message.text, reply, notices)
         yield reply.text
 
-    def _enter_question_phase(self, text: str) -> str:
+    def _enter_question_phase(self, message: StudentMessage) -> str:
         """A question is answered in the question phase whatever the phase is: enter it for
         this turn (`_record` returns to the phase before, as after `set_phase`). Returns
         the phase to restore if the speech fails."""
         previous = self.phase
-        if self.phase != "question" and message_kind(text) == "question":
+        if self.phase != "question" and message.kind == "question":
             self.set_phase("question")
         return previous
 
@@ -153,9 +163,9 @@ class Session:
         """The short prompt for a message that makes no argument: no engine call, no
         evidence, the phase unchanged; both turns are recorded."""
         t = load_templates(str(self.settings.prompts_dir))
-        student = "defend" if self.bot_side == "attack" else "attack"
+        student = other_side(self.bot_side)
         line = t["no_argument"][len(self.turns) % len(t["no_argument"])].format(
-            student_role=_ROLE[student], student_claim=self.motion.side_label(student).rstrip(".")
+            student_role=ROLE[student], student_claim=self.motion.side_label(student).rstrip(".")
         )
         reply = Reply(line, EvidenceList(), self.bot_side, self.phase, engine="prompt")
         self._record(text, reply, notices, advance=False)
@@ -168,23 +178,6 @@ class Session:
         reply = self.engine.generate(request)
         self._record(None, reply, [])
         return reply
-
-    def _prepare(self, student_text: str) -> tuple[str, list[str]]:
-        if not (student_text or "").strip():
-            raise QueryError(
-                "say something first: make a point, answer my last speech, or ask a question"
-            )
-        text = clean_message(clean_input(student_text or ""))
-        notices = []
-        limit = self.settings.max_message_chars
-        if len(text) > limit:
-            original = len(text)
-            text, _ = clean_query(text, limit)
-            notices.append(
-                f"Your message was {original:,} characters long; I read only the "
-                f"first {len(text):,} of them."
-            )
-        return text, notices
 
     def used_quotes(self) -> frozenset[str]:
         return frozenset(
@@ -218,19 +211,10 @@ class Session:
             self._switch_notice = ""
         reply.notices = notices + list(reply.notices)
         if student_text is not None:
-            self.turns.append(Turn("student", student_text, self.bot_side, self.phase))
-        self.turns.append(
-            Turn(
-                "bot",
-                reply.text,
-                reply.side or self.bot_side,
-                reply.phase or self.phase,
-                reply.evidence,
-                list(reply.verdicts),
-                reply.engine,
-                list(reply.notices),
+            self.turns.append(
+                Turn(student_text, side=self.bot_side, phase=self.phase, speaker="student")
             )
-        )
+        self.turns.append(Turn.of_reply(reply, self.bot_side, self.phase))
         self.last_reply = reply
         if advance and self.phase in ("opening", "question"):
             self.next_phase()
@@ -275,10 +259,10 @@ def warm_first_turn(motion: Motion, settings: Settings) -> None:
     offline engine (never an LLM: nothing leaves the machine; nothing is saved). What the
     first student turn still computes is its own message and passages only it finds."""
     warm_motion(motion, settings)
-    for side in ("defend", "attack"):
+    for side in SIDES:
         session = Session(motion, settings, bot_side=side, engine=EvidenceEngine(settings))
         session.autosave = False
         session.open_round()
-        other = "attack" if side == "defend" else "defend"
+        other = other_side(side)
         claims = [c.claim for c in motion.contentions_for(other)]
         session.respond(claims[0] if claims else motion.side_label(other))

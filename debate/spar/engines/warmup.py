@@ -15,15 +15,15 @@ from collections.abc import Callable
 
 from debate.check.faithfulness import passage_sentences
 from debate.core.config import Settings
-from debate.corpus.motions import Motion
+from debate.core.embeddings import embed_cached
+from debate.corpus.motions import SIDES, Motion
 from debate.corpus.passages import Passage
 from debate.search.retrieval import get_retriever
 from debate.spar.engines.evidence import quotable
-from debate.spar.plan import PASSAGES_PER_POINT, embed_cached
+from debate.spar.plan import PASSAGES_PER_POINT
 
 log = logging.getLogger(__name__)
 
-SIDES = ("defend", "attack")
 # Texts per model call when warming in the background: small enough that a turn running
 # meanwhile waits for at most one such call.
 CHUNK = 64

@@ -1,6 +1,6 @@
 """Export a motion's passages, chunked exactly as ingest chunks them, as a BEIR corpus.
 
-    .venv/bin/python evals/retrieval/export_motion.py serbia-russia evals/retrieval/serbia-russia
+    .venv/bin/python debate/tools/export_motion.py serbia-russia evals/retrieval/serbia-russia
 
 Writes DIR/corpus.jsonl: one line per passage with `_id` (= Passage.id), `title` (the
 source's title), `text`, and `metadata` (source id, stance, paragraph). Judgments in

@@ -1,6 +1,6 @@
 """Convert public claim -> evidence data sets into BEIR retrieval folders.
 
-    .venv/bin/python evals/retrieval/build_public.py [MIRROR_ROOT]
+    .venv/bin/python debate/tools/retrieval_sets.py [MIRROR_ROOT]
 
 MIRROR_ROOT holds GitHub snapshots as `<owner>+<name>/repo` git directories (default
 /work/.mirror); each file is read at the commit recorded in sources.yaml, so the output is
@@ -27,7 +27,7 @@ import yaml
 
 from debate.tools.retrieval_eval import split_of
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parents[2] / "evals" / "retrieval"  # the labelled sets
 
 
 def read(mirror: Path, repo: str, commit: str, path: str) -> str:

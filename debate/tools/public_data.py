@@ -15,7 +15,7 @@ Which dataset is used for what, with licences and commits: ``evals/public/source
 
 Usage::
 
-    python evals/public/build.py [--mirror /work/.mirror] [--out .debate/public]
+    python debate/tools/public_data.py [--mirror /work/.mirror] [--out .debate/public]
                                  [--sample-size 300] [--no-samples]
 """
 
@@ -32,8 +32,8 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-REPO_ROOT = HERE.parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
+HERE = REPO_ROOT / "evals" / "public"  # the sets' sources, samples and the model card
 DEFAULT_OUT = REPO_ROOT / ".debate" / "public"
 SAMPLES_DIR = HERE / "samples"
 SEED = 13

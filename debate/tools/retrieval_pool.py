@@ -1,6 +1,6 @@
 """Judgment pools for a labelled set, as TREC builds them (Voorhees & Harman 2005).
 
-    .venv/bin/python evals/retrieval/pool.py evals/retrieval/serbia-russia > /tmp/pool.txt
+    .venv/bin/python debate/tools/retrieval_pool.py evals/retrieval/serbia-russia > /tmp/pool.txt
 
 For each query: the union of the BM25 top 20, the dense top 20 (query alone, no side) and
 the passages matching any of the query's hand-picked keywords (KEYWORDS below, case- and

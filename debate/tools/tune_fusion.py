@@ -1,6 +1,6 @@
 """Tune the fusion of BM25 and dense rankings on dev judgments; report on held-out test.
 
-    DEBATE_DATA_DIR=/tmp/tune .venv/bin/python evals/retrieval/tune.py [SET ...] [--json FILE]
+    DEBATE_DATA_DIR=/tmp/tune .venv/bin/python debate/tools/tune_fusion.py [SET ...] [--json FILE]
 
 For each labelled set (default: every BEIR folder beside this script), the BM25 and dense
 rankings of every judged query are computed once with the real Retriever (top 100 each),
@@ -44,7 +44,7 @@ from debate.tools.retrieval_eval import (
     scored_queries,
 )
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parents[2] / "evals" / "retrieval"  # the labelled sets
 DEPTH = 100
 RERANK_POOL = 40  # candidates of each ranking given a sentence-level score
 # Shown on test beside the chosen strategy, to see how much the choice matters (not chosen

@@ -8,7 +8,7 @@ never used for training (see ``evals/public/sources.yaml``).
 Scorers are plain callables ``(claims, evidences) -> np.ndarray`` (higher = more supported),
 so others can be plugged in::
 
-    from evals.public import report
+    from debate.tools import public_report as report
     sets = report.load_sets(sample=True)
     result = report.evaluate({"verifier": report.verifier_scorer(), "mine": my_fn}, sets)
 
@@ -18,9 +18,9 @@ claim's lowercased word tokens found in the evidence).
 
 Usage::
 
-    python evals/public/report.py              # cache from build.py, up to 2,000 pairs per set
-    python evals/public/report.py --sample     # committed samples (offline, CI)
-    python -m evals.public.report --max-per-set 500 --scorers verifier overlap
+    python debate/tools/public_report.py              # cache from build.py, up to 2,000 pairs per set
+    python debate/tools/public_report.py --sample     # committed samples (offline, CI)
+    python -m debate.tools.public_report --max-per-set 500 --scorers verifier overlap
 
 Writes ``evals/reports/public-<UTC time>.md`` and ``.json`` and prints the table.
 """
@@ -31,17 +31,14 @@ import argparse
 import json
 import os
 import re
-import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 
-HERE = Path(__file__).resolve().parent
-REPO_ROOT = HERE.parent.parent
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
+REPO_ROOT = Path(__file__).resolve().parents[2]
+HERE = REPO_ROOT / "evals" / "public"  # the sets' sources, samples and the model card
 
 CACHE = REPO_ROOT / ".debate" / "public"
 SAMPLES = HERE / "samples"
@@ -86,7 +83,7 @@ def load_sets(
     for name in names:
         path = folder / f"{name}.jsonl"
         if not path.is_file():
-            hint = "" if sample else " (run `python evals/public/build.py` first, or use --sample)"
+            hint = "" if sample else " (run `python debate/tools/public_data.py` first, or use --sample)"
             raise FileNotFoundError(f"report set {name} not found at {path}{hint}")
         rows = _read_jsonl(path)
         out[name] = _stratified(rows, max_per_set) if max_per_set else rows

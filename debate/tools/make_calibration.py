@@ -8,7 +8,7 @@ it, invented quote, and a cited number outside the evidence list.
 
 Passages are referenced by source id and character offsets (plus their exact text), so the
 set stays valid while the sources do not change; `debate eval` checks that it still is.
-Run: .venv/bin/python evals/make_calibration.py  (deterministic: fixed seed)
+Run: .venv/bin/python debate/tools/make_calibration.py  (deterministic: fixed seed)
 """
 
 from __future__ import annotations
@@ -17,18 +17,15 @@ import hashlib
 import json
 import random
 import re
-import sys
-from pathlib import Path
 
 import yaml
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
+from debate.check.faithfulness import MONTHS, numbers_in, split_sentences
+from debate.core.config import PROJECT_ROOT, load_settings
+from debate.corpus.ingest import prepare_motion
+from debate.corpus.motions import load_motion
 
-from debate.check.faithfulness import MONTHS, numbers_in, split_sentences  # noqa: E402
-from debate.core.config import load_settings  # noqa: E402
-from debate.corpus.ingest import prepare_motion  # noqa: E402
-from debate.corpus.motions import load_motion  # noqa: E402
+HERE = PROJECT_ROOT / "evals"  # the calibration set and the paraphrases it derives from
 
 MOTION = "serbia-russia"
 OUT = HERE / "calibration.jsonl"
