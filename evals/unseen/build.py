@@ -65,7 +65,10 @@ MOTIONS = {
             "arg251946": ("attack", "filed under Yes, but says PE 'mustn't b compulsory'"),
             "arg251944": ("attack", "filed under Yes, but says PE is a waste of time"),
             "arg96685": ("attack", "filed under Yes, agrees with a No post: 'PE is just Stupid'"),
-            "arg244432": ("defend", "filed under No, but argues PE lowers obesity and heart failure"),
+            "arg244432": (
+                "defend",
+                "filed under No, but argues PE lowers obesity and heart failure",
+            ),
         },
     },
 }
@@ -78,6 +81,7 @@ NOTES = {
         "arg219223": "'without those we could comfortably walk' presumably means 'could not'",
         "arg219313": "contains a jibe about Mexicans",
         "arg219225": "contains a broken HTML entity '&#xof;' in the original (kept as is)",
+        "arg219259": "argues bottled water is easy to hand out and safer than bulk storage; close to the 'emergencies' exception the defend side allows; kept on its CSV side (attack)",
     },
     "mandatory-pe": {
         "arg39274": "partly both: mandatory in lower grades, optional in high school; labelled attack",
@@ -87,6 +91,7 @@ NOTES = {
         "arg96685": "contains a homophobic remark about coaches",
         "arg217790": "claims computers cause cancer through electromagnetic waves",
         "arg245105": "about P.E. requirements in college, not school",
+        "arg107456": "opens by stating the other side's view ('Most people think that PE classes are completely useless')",
     },
 }
 
@@ -168,8 +173,16 @@ def build(git_dir: str) -> None:
         "line breaks, HTML entities decoded, runs of spaces collapsed; nothing else changed",
         "min_words": MIN_WORDS,
         "reserved_sets_not_used": [
-            "Climate-FEVER", "HealthVer", "WiCE", "FRANK", "AggreFact", "BEGIN",
-            "PERSPECTRUM", "IBM Debater claim-stance", "IBM ArgKP", "IBM ArgQ",
+            "Climate-FEVER",
+            "HealthVer",
+            "WiCE",
+            "FRANK",
+            "AggreFact",
+            "BEGIN",
+            "PERSPECTRUM",
+            "IBM Debater claim-stance",
+            "IBM ArgKP",
+            "IBM ArgQ",
         ],
         "motions": {},
     }
@@ -193,19 +206,25 @@ def build(git_dir: str) -> None:
                     skipped_short.append(arg_id)
                     continue
                 if arg_id in spec["exclude"]:
-                    excluded.append({"id": arg_id, "csv_side": csv_side, "why": spec["exclude"][arg_id]})
+                    excluded.append(
+                        {"id": arg_id, "csv_side": csv_side, "why": spec["exclude"][arg_id]}
+                    )
                     continue
                 side = our_side
                 if arg_id in spec["relabel"]:
                     side, why = spec["relabel"][arg_id]
-                    relabelled.append({"id": arg_id, "csv_side": csv_side, "label": side, "why": why})
+                    relabelled.append(
+                        {"id": arg_id, "csv_side": csv_side, "label": side, "why": why}
+                    )
                 kept.append((arg_id, text, side, authors.get(arg_id, ""), url))
         kept.sort(key=lambda r: int(r[0][3:]))  # numbered by id, so numbers say nothing of side
         labels[motion_id] = {}
         for n, (arg_id, text, side, author, url) in enumerate(kept, 1):
             front = {
                 "title": f"Comment {n} on {spec['topic']}",
-                "author": f"{author} (createdebate.com user)" if author else "createdebate.com user",
+                "author": f"{author} (createdebate.com user)"
+                if author
+                else "createdebate.com user",
                 "publisher": "createdebate.com",
                 "date": "n.d.",
                 "url": url,
@@ -229,8 +248,17 @@ def build(git_dir: str) -> None:
             "relabelled": relabelled,
             "notes": NOTES.get(motion_id, {}),
         }
-        print(motion_id, len(kept), counts, "short", len(skipped_short), "excluded",
-              len(excluded), "relabelled", len(relabelled))
+        print(
+            motion_id,
+            len(kept),
+            counts,
+            "short",
+            len(skipped_short),
+            "excluded",
+            len(excluded),
+            "relabelled",
+            len(relabelled),
+        )
     header = (
         "# Hidden labels for the unseen-motion check (see README.md). NEVER ingest this file\n"
         "# or show it to the bot: motion id -> source id -> the side of OUR thesis that the\n"
