@@ -370,6 +370,8 @@ def start_upload(
         raise SourceError("Choose a file to upload first (.pdf, .html, .md or .txt).")
     motion = runtime.motion(known_motion(runtime, motion_id))
     form = {k: (clean_input(v) if isinstance(v, str) else v) for k, v in dict(form).items()}
+    if form.get("stance") == "unlabelled":
+        form.pop("stance")
     name = bare_name(form.pop("filename", None) or Path(upload).name)
     check_file(Path(upload), name, runtime.settings.upload_max_mb)
     count = _count_passages(Path(upload), name, runtime.settings)

@@ -19,6 +19,7 @@ from debate.core.config import Settings
 STATIC = Path(__file__).resolve().parent / "static"
 UPLOAD_TYPES = [".pdf", ".html", ".htm", ".md", ".txt"]
 STANCE_CHOICES = [
+    ("not labelled (each sentence is read)", "unlabelled"),
     ("supports the thesis", "supports"),
     ("opposes the thesis", "opposes"),
     ("mixed", "mixed"),
@@ -164,7 +165,7 @@ def sources_panel(ui: SimpleNamespace, settings: Settings) -> None:
         with gr.Row():
             ui.s_date = gr.Textbox(label="Date (YYYY-MM-DD)", elem_id="src-date")
             ui.s_stance = gr.Dropdown(
-                STANCE_CHOICES, label="Stance", value="mixed", elem_id="src-stance"
+                STANCE_CHOICES, label="Stance", value="unlabelled", elem_id="src-stance"
             )
         ui.s_url = gr.Textbox(label="URL", elem_id="src-url")
         ui.add_btn = gr.Button("Add and index source", elem_id="add-source")

@@ -31,7 +31,14 @@ from debate.core.errors import DebateError, SourceError
 from debate.corpus import motions as packs
 from debate.corpus.jobs import Cancelled
 from debate.corpus.loaders import load_source
-from debate.corpus.motions import KINDS, REQUIRED_SOURCE_FIELDS, STANCES, Motion, SourceSpec
+from debate.corpus.motions import (
+    KINDS,
+    REQUIRED_SOURCE_FIELDS,
+    STANCES,
+    UNLABELLED,
+    Motion,
+    SourceSpec,
+)
 from debate.corpus.passages import CHUNKER_VERSION, Passage, make_passages
 from debate.corpus.store import PassageStore, open_store
 
@@ -91,9 +98,11 @@ def source_metadata(spec: SourceSpec, front_matter: dict) -> dict:
                 f"{spec.path}: missing required field '{key}' (add it to the file's front "
                 "matter, or to its entry under 'sources' in motion.yaml)"
             )
-    if meta["stance"] not in STANCES:
+    meta["stance"] = str(meta.get("stance") or UNLABELLED).strip()
+    if meta["stance"] not in (UNLABELLED, *STANCES):
         raise SourceError(
-            f"{spec.path}: field 'stance' must be one of {', '.join(STANCES)}, got {meta['stance']!r}"
+            f"{spec.path}: field 'stance' must be one of {', '.join(STANCES)} (or left out), "
+            f"got {meta['stance']!r}"
         )
     if meta.get("kind") and meta["kind"] not in KINDS:
         raise SourceError(

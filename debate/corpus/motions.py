@@ -45,7 +45,11 @@ def other_side(side: str) -> str:
 STANCES = ("supports", "opposes", "mixed")
 KINDS = ("news", "analysis", "official", "data", "opinion", "other")
 SOURCE_SUFFIXES = (".md", ".txt", ".html", ".htm", ".pdf")
-REQUIRED_SOURCE_FIELDS = ("title", "publisher", "date", "url", "stance")
+REQUIRED_SOURCE_FIELDS = ("title", "publisher", "date", "url")
+# A source's `stance` is optional: a coach may label it (a prior for the whole source), or
+# leave it out, as most uploaded articles come; the stance of each sentence is read at
+# ingest either way.
+UNLABELLED = ""
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$")
 
 
@@ -369,7 +373,8 @@ def _stage(file: Path, staged: Path, name: str, meta: dict) -> dict:
             raise SourceError(
                 f"{name}: has no front matter, so fill in {', '.join(missing)} in the form"
             )
-        ordered = {k: meta[k] for k in (*REQUIRED_SOURCE_FIELDS, "author", "kind") if k in meta}
+        keys = (*REQUIRED_SOURCE_FIELDS, "stance", "author", "kind")
+        ordered = {k: meta[k] for k in keys if k in meta}
         front = yaml.safe_dump(ordered, sort_keys=False, allow_unicode=True)
         staged.write_text(f"---\n{front}---\n{body}", encoding="utf-8")
         return {}
