@@ -457,6 +457,109 @@ def slugify(title: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", fold_accents(title.lower())).strip("-")[:60].strip("-")
 
 
+# The negation a coach writes for the opposing side's label (`oppose`).
+_AUX = (
+    r"ought|is|are|am|was|were|shall|should|must|will|would|can|could|may|might"
+    r"|has|have|had|does|do|did"
+)
+_AUX_RE = re.compile(
+    rf"\b(?:(?P<contracted>ca|wo|sha)n['’]t|(?P<cannot>can)not|(?P<aux>{_AUX})(?P<neg>n['’]t)?)\b",
+    re.IGNORECASE,
+)
+_CONTRACTED = {"ca": "can", "wo": "will", "sha": "shall"}  # can't, won't, shan't
+# After a determiner the word is a noun ("the will of the people", "a can of worms").
+_DETERMINERS = frozenset("the a an its their his her our my your".split())
+# After a relative pronoun the verb is the subject's ("countries that are poor should pay").
+_RELATIVE = frozenset("that which who whom".split())
+# A leading subordinate clause is skipped ("If taxes are raised, growth will slow").
+_SUBORDINATE = re.compile(
+    r"^(?:if|when|whenever|although|though|because|while|since|unless|once|as long as)\b[^,]*,",
+    re.IGNORECASE,
+)
+# "have" as a main verb ("Serbia has a choice") takes "does not have"; before a participle
+# it is an auxiliary ("Sanctions have failed").
+_PARTICIPLE = re.compile(r"\w{2,}(?:ed|en|wn)$")  # failed, taken, grown
+_IRREGULAR = frozenset(
+    "been had got made done gone led met put set won lost left kept built brought fought "
+    "bought taught caught thought sold told held found become come run begun paid said "
+    "spent sent meant".split()
+)
+# "do" as the main verb: "social media does more harm than good".
+_DO_OBJECT = frozenset(
+    "more less much little enough a an the its their his her our no nothing everything "
+    "something anything harm good well better worse so this that what".split()
+)
+_THIS_HOUSE = re.compile(r"^(this house)\s+(\w+?)s\b", re.IGNORECASE)
+
+
+def oppose(thesis: str) -> str:
+    """The opposing side's label for a thesis, as a coach would word it: "not" after the
+    first auxiliary or modal verb ("We should abolish X" -> "We should not abolish X",
+    "We ought to X" -> "We ought not to X"), or the negation taken out when the thesis is
+    already negative ("X is not Y" -> "X is Y", "X can't Y" -> "X can Y", "X will never Y"
+    -> "X will Y"). "This house would ..." negates "would"; "This house believes in X"
+    becomes "This house does not believe in X". A thesis with no such verb (or a question)
+    gets "We oppose the motion: <thesis>"."""
+    thesis = " ".join((thesis or "").split())
+    fallback = f"We oppose the motion: {thesis}"
+    if not thesis or thesis.rstrip(" .!\"'”’").endswith("?"):
+        return fallback
+    lead = _SUBORDINATE.match(thesis)
+    m = _first_aux(thesis, lead.end() if lead else 0)
+    if m is None:
+        house = _THIS_HOUSE.match(thesis)
+        if house:
+            return f"{house.group(1)} does not {house.group(2)}{thesis[house.end() :]}"
+        return fallback
+    return _negated(thesis, m) or fallback
+
+
+def _negated(thesis: str, m: re.Match) -> str | None:
+    """thesis negated at its auxiliary m (see `oppose`); None when it cannot be."""
+    before, rest = thesis[: m.start()], thesis[m.end() :]
+    if m.group("cannot"):  # "cannot" -> "can"
+        return before + m.group("cannot") + rest
+    if m.group("contracted"):  # "can't" -> "can", "won't" -> "will"
+        short = m.group("contracted")
+        word = _CONTRACTED[short.lower()]
+        return before + (word.capitalize() if short[:1].isupper() else word) + rest
+    aux = m.group("aux")
+    if m.group("neg"):  # "isn't" -> "is", "doesn't" -> "does"
+        return before + aux + rest
+    already = re.match(r"\s+(not|never)\b\s*", rest, re.IGNORECASE)
+    if already:  # "is not" -> "is", "will never" -> "will"
+        return f"{before}{aux} {rest[already.end() :]}"
+    lower, nxt = aux.lower(), re.match(r"\s+(\w+)", rest)
+    following = nxt.group(1).lower() if nxt else ""
+    if lower == "ought" and following != "to":
+        return None
+    if lower in ("has", "have", "had"):
+        if following == "no":  # "has no allies" -> "has allies"
+            return before + aux + rest[nxt.end() :]
+        if nxt and following not in _IRREGULAR and not _PARTICIPLE.match(following):
+            do = {"has": "does", "have": "do", "had": "did"}[lower]
+            return f"{before}{do.capitalize() if aux[:1].isupper() else do} not have{rest}"
+    if lower in ("does", "do", "did") and following in _DO_OBJECT:  # "does more harm"
+        return f"{before}{aux} not do{rest}"
+    return f"{before}{aux} not{rest}"
+
+
+def _first_aux(thesis: str, start: int) -> re.Match | None:
+    """The first auxiliary or modal verb of thesis from start on that is a verb (not a noun
+    after a determiner), past a relative clause's verb when a later one follows."""
+    candidates = []
+    for m in _AUX_RE.finditer(thesis, start):
+        before = re.search(r"(\w+)\W*$", thesis[start : m.start()])
+        previous = before.group(1).lower() if before else ""
+        if previous in _DETERMINERS:
+            continue
+        candidates.append((m, previous in _RELATIVE))
+    for m, relative in candidates:
+        if not relative:
+            return m
+    return candidates[0][0] if candidates else None
+
+
 def create_motion(
     corpus_dir: Path,
     title: str,
@@ -498,7 +601,7 @@ def create_motion(
     data["description"] = (description or "").strip()
     data["sides"] = CommentedMap(
         defend=(defend_label or "").strip() or thesis,
-        attack=(attack_label or "").strip() or f"It is not true that: {thesis}",
+        attack=(attack_label or "").strip() or oppose(thesis),
     )
     data["contentions"] = CommentedMap(
         (side, [CommentedMap(claim=c) for c in items]) for side, items in claims.items()
