@@ -10,7 +10,12 @@ Arguments:
   state a checkable fact or argue, with at least CLAIM_MIN_WORDS content words).
 
 Clash: each argument is paired with at most one sentence of a later turn by the other side,
-and each sentence answers at most one argument (greedy, best pair first). A pair's score is
+and each sentence answers at most one argument (greedy, best pair first). A student answers
+with their claims; the bot answers only with the content of its reply, the cards it used:
+its sentences that carry a citation marker [n], each compared by its quoted card (the text
+inside quotation marks) or, when it quotes nothing, by its own claim. A bot sentence
+without a card never answers, so a speech that restates the student's point ("You say that
+X; but does that decide this debate?") does not thereby answer X. A pair's score is
 the cosine of their MiniLM embeddings plus TOPIC_BONUS for each topic word they share
 (content words of three letters or more outside the thesis and the side labels, which
 every sentence of the round shares: "gas", "Kosovo", "sanctions"); the sentence answers
@@ -29,7 +34,7 @@ from debate.check.citations import CITATION_RE
 from debate.check.claims import claim_text, content_tokens, is_factual
 from debate.core.config import Settings
 from debate.core.embeddings import embed_cached
-from debate.core.text import normalise, sentence_spans
+from debate.core.text import normalise, quoted_spans, sentence_spans, words
 from debate.corpus.motions import ROLE, Motion, other_side
 from debate.spar import transcript
 
@@ -91,6 +96,22 @@ def bot_points(text: str, motion: Motion, side: str, settings: Settings) -> list
             return list(dict.fromkeys(claim for _, claim in near))
     cited = [s for s in sentences if CITATION_RE.search(s) and is_factual(claim_text(s))]
     return [claim_text(s) for s in cited[:MAX_FALLBACK_POINTS]]
+
+
+def bot_answers(text: str) -> list[tuple[str, str]]:
+    """The sentences of a bot speech that can answer an argument, each with what it answers
+    with (see module doc): its quoted card, or its own claim when it quotes none (fewer than
+    CLAIM_MIN_WORDS words). A sentence without a citation marker answers nothing: the
+    speech's restatement of the student's point ("You say that X; but ...") is not a reply."""
+    out = []
+    for s, e in sentence_spans(text):
+        sentence = text[s:e]
+        if not CITATION_RE.search(sentence):
+            continue
+        card = " ".join(quoted_spans(sentence))
+        enough = len(words(card)) >= CLAIM_MIN_WORDS
+        out.append((sentence, card if enough else claim_text(sentence)))
+    return out
 
 
 def topic_words(motion: Motion) -> set[str]:
@@ -225,15 +246,17 @@ def build_from_turns(turns: list, motion: Motion, settings: Settings) -> Flow:
         side = bot_side if speaker == "bot" else other_side(bot_side)
         if speaker == "bot":
             made = bot_points(text, motion, side, settings)
-            answering = [text[s:e] for s, e in sentence_spans(text)]
+            cited = bot_answers(text)
+            answering, basis = [c[0] for c in cited], [c[1] for c in cited]
         else:
             made = [text[s:e] for s, e in student_claims(text)]
-            answering = made
-        # Answers: this turn's sentences against the other side's earlier arguments.
+            answering = basis = made
+        # Answers: this turn's sentences (a bot's by their cards) against the other side's
+        # earlier arguments.
         open_args = [a for a in arguments if a.speaker != speaker]
         for a, (j, sim) in zip(
             open_args,
-            clash_matrix([a.text for a in open_args], answering, motion, settings),
+            clash_matrix([a.text for a in open_args], basis, motion, settings),
             strict=True,
         ):
             if j >= 0:
