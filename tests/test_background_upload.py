@@ -14,6 +14,7 @@ already written.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -202,11 +203,26 @@ def html_text(value) -> str:
     return re.sub(r"<[^>]+>", " ", value) if isinstance(value, str) else ""
 
 
+PROBE = Path(__file__).parent / "embed_probe"  # sitecustomize.py: the embedding counter
+
+
 @pytest.fixture
 def server(tmp_path, embedder):
-    app = AppServer(tmp_path / "site")
+    """`debate serve` over the cats-dogs pack, its indexing embeddings counted in
+    `app.embed_log` (tests/embed_probe)."""
+    log = tmp_path / "embedded.jsonl"
+    path = os.pathsep.join(p for p in (str(PROBE), os.environ.get("PYTHONPATH", "")) if p)
+    app = AppServer(tmp_path / "site", env={"PYTHONPATH": path, "EMBED_PROBE_LOG": str(log)})
+    app.embed_log = log
     yield app.start()
     app.stop()
+
+
+def embedded_texts(app, pid: int) -> list[str]:
+    """The texts process `pid` embedded for its index (tests/embed_probe)."""
+    lines = app.embed_log.read_text(encoding="utf-8").splitlines() if app.embed_log.exists() else []
+    calls = [json.loads(line) for line in lines]
+    return [t for c in calls if c["pid"] == pid for t in c["texts"]]
 
 
 @pytest.mark.slow
@@ -281,17 +297,20 @@ def test_server_killed_mid_job_completes_the_upload_when_it_starts_again(server,
     # Past the first written batch (WRITE_BATCH passages embedded and more): kill -9.
     poll(coach, lambda t: embedded(t)[0] > ingest.WRITE_BATCH, "a written batch")
     server.stop(kill=True)
+    assert embedded_texts(server, server.proc.pid)  # the counter counts
     assert (server.data / "uploads" / f"{MOTION}.json").exists()  # the job's journal
-    status, stored, wanted = index_ids(server.settings)
-    assert status == "interrupted" and 6 < len(stored) < len(wanted)  # partly written
+    status, kept, wanted = index_ids(server.settings)
+    assert status == "interrupted" and 6 < len(kept) < len(wanted)  # partly written
     server.start()
     coach = server.client()
     coach.predict(server.password, api_name="/unlock")
-    seen = poll(coach, lambda t: "Added" in t or embedded(t)[1], "the resumed job")
-    remaining = embedded(seen)[1]
-    assert "Added" in seen or remaining <= 900 - ingest.WRITE_BATCH  # no re-embedding
     done = poll(coach, lambda t: "Added" in t or "failed" in t, "the end of the job")
     assert "Added “Dog walking and health” to cats-dogs: 900 passages" in done
+    # No re-embedding: the restarted server embedded exactly the passages the index lacked,
+    # each once (counted in the server as it embeds, whether or not a poll saw the job run).
+    again = embedded_texts(server, server.proc.pid)
+    assert len(again) == len(wanted) - len(kept), (len(again), len(wanted), len(kept))
+    assert len(set(again)) == len(again)
     server.stop()
     status, stored, wanted = index_ids(server.settings)
     assert status == "ok" and stored == wanted and len(wanted) == 906
