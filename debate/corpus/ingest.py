@@ -29,6 +29,7 @@ from debate.core.config import Settings
 from debate.core.embeddings import default_model_path, get_embedder
 from debate.core.errors import DebateError, SourceError
 from debate.corpus import motions as packs
+from debate.corpus import stance
 from debate.corpus.jobs import Cancelled
 from debate.corpus.loaders import load_source
 from debate.corpus.motions import (
@@ -131,6 +132,8 @@ def prepare_source(motion: Motion, spec: SourceSpec, settings: Settings) -> Prep
         json.dumps(
             [
                 CHUNKER_VERSION,
+                stance.version(),
+                motion.thesis,
                 settings.chunk_max_chars,
                 settings.chunk_min_chars,
                 sorted((k, str(v)) for k, v in meta.items()),
@@ -185,7 +188,7 @@ def ingest_motion(
         if to_write or stale or target is not store or store.status() != "ok":
             target.begin(model_name)
             report.embedded = _embed_and_write(
-                target, to_write, prepared, settings, progress, cancel
+                target, to_write, prepared, settings, progress, cancel, motion.thesis
             )
             target.delete(stale)
             target.finish(model_name)
@@ -233,14 +236,15 @@ def _embed_and_write(
     settings: Settings,
     progress: Progress | None,
     cancel: threading.Event | None = None,
+    thesis: str = "",
 ) -> int:
-    """Write the passages, reusing stored embeddings; new ones are embedded and written
-    WRITE_BATCH at a time, so that work done before a crash is kept. Longest first: a
-    batch of texts of about the same length wastes little on padding. Returns how many
-    were embedded."""
+    """Write the passages with their sentences' stances toward the thesis, reusing stored
+    embeddings; new ones are embedded and written WRITE_BATCH at a time, so that work done
+    before a crash is kept. Longest first: a batch of texts of about the same length wastes
+    little on padding. Returns how many were embedded."""
     hashes = {src.spec.id: src.fingerprint for src in prepared}
     reuse = store.embeddings_for([p.id for p in passages])
-    kept = [p for p in passages if p.id in reuse]
+    kept = _with_stances([p for p in passages if p.id in reuse], thesis, settings)
     store.upsert(kept, [reuse[p.id] for p in kept], hashes)
     fresh = sorted((p for p in passages if p.id not in reuse), key=lambda p: -len(p.text))
     if not fresh:
@@ -258,9 +262,15 @@ def _embed_and_write(
 
     step(0)
     for i in range(0, len(fresh), WRITE_BATCH):
-        batch = fresh[i : i + WRITE_BATCH]
+        batch = _with_stances(fresh[i : i + WRITE_BATCH], thesis, settings)
         store.upsert(batch, embedder.embed([p.text for p in batch], progress=step), hashes)
     return len(fresh)
+
+
+def _with_stances(passages: list[Passage], thesis: str, settings: Settings) -> list[Passage]:
+    """The passages with `stances` filled in (debate.corpus.stance)."""
+    scored = stance.passage_stances(thesis, [p.text for p in passages], settings)
+    return [replace(p, stances=s) for p, s in zip(passages, scored, strict=True)]
 
 
 @dataclass

@@ -32,8 +32,10 @@ class Passage:
     publisher: str = ""
     date: str = ""
     url: str = ""
-    stance: str = ""
+    stance: str = ""  # the source's label: supports, opposes, mixed, or "" (unlabelled)
     kind: str = ""
+    # Each sentence's stance toward the thesis, read at ingest (debate.corpus.stance).
+    stances: str = ""
 
     def to_dict(self) -> dict:
         """The passage as `--json` outputs show it (`source` is the source id)."""

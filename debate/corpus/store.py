@@ -21,6 +21,7 @@ from debate.core.config import Settings
 from debate.core.errors import DebateError, IndexMissingError
 from debate.corpus.lexical import Document, IndexFileError, LexicalIndex, build
 from debate.corpus.passages import Passage
+from debate.corpus.stance import lean
 
 log = logging.getLogger(__name__)
 
@@ -362,7 +363,7 @@ class PassageStore:
                     pid,
                     (str(meta.get("source_id", "")), int(meta.get("start", 0))),
                     f"{meta.get('title', '')} {doc or ''}",
-                    str(meta.get("stance", "")),
+                    str(meta.get("stance", "")) or lean(str(meta.get("stances", ""))),
                     doc or "",
                 )
 

@@ -19,6 +19,10 @@ PHASES = ("opening", "rebuttal", "closing", "question")
 POINTS_PER_PHASE = {"opening": 3, "rebuttal": 2, "closing": 3, "question": 1}
 PASSAGES_PER_POINT = 4
 RESERVE_POINTS = 2
+# Passages searched for the student's own point, the clash's candidates (at most two of a
+# source, so a turn of their source can come up next to our sources' answers).
+POINT_PASSAGES = 6
+POINT_SOURCE_CAP = 2
 
 
 @dataclass
@@ -79,6 +83,7 @@ class TurnPlan:
     point_text: str  # the student's point as it will be named ("" when none)
     injection: bool  # the student's message tried to instruct the bot
     size: int = 8  # passages in the turn's evidence list (settings.top_k)
+    point_passages: list[Passage] = field(default_factory=list)  # found for the point
 
     def evidence(self) -> EvidenceList:
         return EvidenceList(self.pool[: self.size])
@@ -132,18 +137,20 @@ def plan_turn(request: SpeechRequest) -> TurnPlan:
         )
         points.append(Point(contention, score, [h.passage for h in hits]))
     if point:
-        student_hits = retriever.search(point, k=3, side=request.side, per_source_cap=1)
+        student_hits = retriever.search(
+            point, k=POINT_PASSAGES, side=request.side, per_source_cap=POINT_SOURCE_CAP
+        )
     else:
         student_hits = []
     # Interleave: each point's best passage first, so a capped evidence list keeps them all;
     # the reserves' passages come last.
     main, reserve = points[:how_many], points[how_many:]
-    for depth in range(PASSAGES_PER_POINT):
+    for depth in range(max(PASSAGES_PER_POINT, len(student_hits))):
+        if depth < len(student_hits):  # the clash comes first in a rebuttal
+            take(student_hits[depth].passage)
         for pt in main:
             if depth < len(pt.passages):
                 take(pt.passages[depth])
-        if depth < len(student_hits):
-            take(student_hits[depth].passage)
     for pt in reserve:
         for p in pt.passages:
             take(p)
@@ -156,4 +163,5 @@ def plan_turn(request: SpeechRequest) -> TurnPlan:
         point_text=shorten_point(point) if point else "",
         injection=injection,
         size=request.settings.top_k,
+        point_passages=[h.passage for h in student_hits if h.passage in pool],
     )

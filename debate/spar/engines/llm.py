@@ -27,6 +27,11 @@ from debate.spar.plan import SpeechRequest, TurnPlan, plan_turn
 
 log = logging.getLogger(__name__)
 
+CLASH_KINDS = {
+    "deny": "deny: the evidence says otherwise",
+    "mitigate": "mitigate: true but smaller than it sounds, or true of others too",
+    "turn": "turn: their own side's evidence helps us",
+}
 MAX_WORDS = {"opening": 350, "rebuttal": 280, "closing": 300, "question": 150}
 _SIDE_VERB = {"defend": "support", "attack": "oppose"}
 # Our own delimiters must not be closable from inside evidence or a student message.
@@ -69,9 +74,25 @@ class LLMEngine(Engine):
             "evidence_count": len(evidence),
             "transcript": _material(request.transcript_text()),
             "student_message": _material(request.student_text) or "(none: you open the debate)",
+            "clash": self.clash_brief(request, plan, evidence),
             "max_words": MAX_WORDS.get(request.phase, 300),
             "max_words_question": MAX_WORDS["question"],
         }
+
+    def clash_brief(self, request: SpeechRequest, plan: TurnPlan, evidence: EvidenceList) -> str:
+        """The cards chosen to answer the student's point (the same clash the offline engine
+        argues), numbered as in the evidence list, with the kind of answer each makes."""
+        lines = []
+        for card, kind in self.fallback.clash_cards(request, plan):
+            n = evidence.number_of(card.passage.id)
+            if n is not None:
+                lines.append(f'- [{n}] ({CLASH_KINDS[kind]}) "{card.quote}"')
+        if not lines:
+            return (
+                "- Nothing in the evidence answers the student's point directly: say so "
+                "plainly, then outweigh it with your contentions."
+            )
+        return _material("\n".join(lines))
 
     def messages(self, request: SpeechRequest, plan: TurnPlan, evidence: EvidenceList) -> list:
         from langchain_core.messages import HumanMessage, SystemMessage
