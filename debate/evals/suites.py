@@ -506,19 +506,42 @@ def _badge(verdicts: list) -> str:
     return badge(verdicts)
 
 
+# ------------------------------------------------------------------ suites 4-5: clash, unseen
+def run_clash(settings: Settings, splits: tuple[str, ...] = ("dev", "test")) -> SuiteResult:
+    """Does the bot answer the student's point (evals/clash; debate.evals.clash)."""
+    from debate.evals.clash import clash_suite
+
+    parts = clash_suite(settings, splits)
+    parts.pop("rows")
+    return SuiteResult("clash", **parts)
+
+
+def run_unseen(settings: Settings) -> SuiteResult:
+    """Does the bot quote its own side on unlabelled packs (evals/unseen; debate.evals.clash)."""
+    from debate.evals.clash import unseen_suite
+
+    return SuiteResult("unseen", **unseen_suite(settings))
+
+
 # ------------------------------------------------------------------ running and reporting
 RUNNERS = {
     "calibration": run_calibration,
     "debate": run_debate,
     "llm-replies": run_llm_replies,
     "independent-replies": run_independent_replies,
+    "clash": run_clash,
+    "unseen": run_unseen,
 }
 SUITES = tuple(RUNNERS)
+# What `debate eval` runs without --suite: clash and unseen answer ~130 messages (minutes on
+# a laptop CPU), so they run on request (`--suite clash`, `--suite unseen`).
+DEFAULT_SUITES = ("calibration", "debate", "llm-replies", "independent-replies")
 
 
 def run_suites(settings: Settings, names: list[str] | None = None) -> list[SuiteResult]:
-    """Run the named suites (all by default) and judge them against evals/thresholds.yaml."""
-    names = names or list(SUITES)
+    """Run the named suites (DEFAULT_SUITES by default) and judge them against
+    evals/thresholds.yaml."""
+    names = names or list(DEFAULT_SUITES)
     unknown = [n for n in names if n not in RUNNERS]
     if unknown:
         raise EvalError(f"unknown suite {', '.join(unknown)}: use one of {', '.join(SUITES)}")
