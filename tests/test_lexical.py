@@ -99,11 +99,13 @@ def test_saved_index_loads_back_with_the_same_results(tmp_path):
         assert loaded.top(tokenize(query), 15) == index.top(tokenize(query), 15)
 
 
-@pytest.mark.parametrize("damage", ["truncate", "garbage", "flip", "format"])
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "flip", "format", "tokens"])
 def test_a_damaged_or_foreign_file_is_refused(tmp_path, damage, monkeypatch):
     path = tmp_path / "i.npz"
     if damage == "format":
         monkeypatch.setattr(lexical, "FORMAT", lexical.FORMAT + 1)
+    if damage == "tokens":  # written by a tokenizer of another version
+        monkeypatch.setattr(lexical, "TOKENS_VERSION", lexical.TOKENS_VERSION - 1)
     build(random_corpus(), "g").save(path)
     monkeypatch.undo()
     data = bytearray(path.read_bytes())
@@ -117,6 +119,29 @@ def test_a_damaged_or_foreign_file_is_refused(tmp_path, damage, monkeypatch):
         path.write_bytes(bytes(data))
     with pytest.raises(IndexFileError):
         LexicalIndex.load(path)
+
+
+CITY_AND_COMPANY = [
+    Document("company", ("a", 0), "NIS, the oil company, runs the refinery at Pančevo."),
+    Document("company-2", ("a", 1), "Fuel prices at NIS petrol stations rose in March."),
+    Document("city", ("b", 0), "Niš is a city in the south, with a university and a fortress."),
+    Document("other", ("c", 0), "The parliament met in the capital to debate the budget."),
+    Document("other-2", ("c", 1), "Exports of raspberries grew by a fifth last year."),
+]
+
+
+@pytest.mark.parametrize("query", ["Niš", "the fortress of Niš", "Nis", "nis university"])
+def test_a_query_about_a_city_does_not_match_an_acronym_with_the_same_letters(query):
+    index = build(CITY_AND_COMPANY, "g")
+    found = index.top(tokenize(query), 5)
+    assert found[0][0] == "city"
+    assert not {"company", "company-2"} & {pid for pid, _ in found}  # they score 0
+    assert [pid for pid, _ in index.top(tokenize("Niš"), 5)] == ["city"]
+
+
+def test_the_acronym_matches_the_acronym():
+    index = build(CITY_AND_COMPANY, "g")
+    assert {pid for pid, _ in index.top(tokenize("NIS refinery"), 5)} == {"company", "company-2"}
 
 
 # ---------------------------------------------------------------- with real Chroma
@@ -193,6 +218,21 @@ def test_a_damaged_index_file_is_rebuilt_with_a_warning(pack, caplog):
     assert any("damaged" in r.getMessage() for r in caplog.records)
     assert rebuilt.bm25_ranking("dogs read human faces", 4) == expected
     assert LexicalIndex.load(path).size == 4  # saved again
+
+
+def test_an_index_saved_with_other_search_tokens_is_rebuilt_not_served(pack, caplog, monkeypatch):
+    settings, _ = pack
+    path = index_file(settings)
+    expected = retriever(settings).bm25_ranking("dogs read human faces", 4)
+    saved = LexicalIndex.load(path)
+    monkeypatch.setattr(lexical, "TOKENS_VERSION", lexical.TOKENS_VERSION - 1)
+    saved.save(path)  # as written before the tokenizer changed
+    monkeypatch.undo()
+    with caplog.at_level(logging.INFO, logger="debate.corpus.store"):
+        rebuilt = retriever(settings)
+    assert any("other search tokens" in r.getMessage() for r in caplog.records)
+    assert rebuilt.bm25_ranking("dogs read human faces", 4) == expected
+    LexicalIndex.load(path)  # saved again with the tokens of this version
 
 
 def test_during_an_unfinished_write_the_index_is_built_from_the_store_and_not_saved(pack):

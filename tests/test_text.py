@@ -13,7 +13,9 @@ from debate.core.text import (
     sentence_at,
     sentence_spans,
     stem,
+    stems,
     tokenize,
+    words,
 )
 
 
@@ -83,3 +85,37 @@ def test_tokens_fold_accents_drop_stopwords_and_keep_numbers_whole():
 def test_snowball_stems_meet_across_inflections():
     assert stem("imposed") == stem("imposing") == stem("imposes")
     assert quote_key("Shared, future!") == quote_key("shared future")
+
+
+# ---------------------------------------------------------------- acronyms
+def test_an_acronym_in_capitals_is_another_word_than_the_same_letters_in_lower_case():
+    # an oil company's acronym and a city written with a diacritic fold to the same letters
+    assert tokenize("NIS") == ["NIS"] and tokenize("Niš") == ["nis"]
+    assert words("the NIS refinery") == ["the", "NIS", "refinery"]
+    assert stems("NIS refineries") == ["NIS", stem("refineries")]
+    assert not set(tokenize("NIS sold fuel")) & set(tokenize("Niš, a city in the south"))
+    assert tokenize("EU's budget") == ["EU", "s", "budget"]
+    assert tokenize("the US and us") == ["US", "us"]
+
+
+def test_a_word_with_diacritics_still_matches_its_plain_spelling_in_any_case():
+    assert tokenize("Niš") == tokenize("Nis") == tokenize("nis") == tokenize("NIŠ")
+    assert words("Vučić") == words("Vucic") == words("vucic")
+    assert stems("Đilas said") == stems("Dilas said")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("I do NOT agree", ["i", "do", "not", "agree"]),  # a stopword in capitals
+        ("NONE of it", ["none", "of", "it"]),  # a negation in capitals
+        ("SERBIA TO BUY GAS from NIS", ["serbia", "to", "buy", "gas", "from", "NIS"]),  # a run
+        ("METHODS AND RESULTS: the EU said", ["methods", "and", "results", "the", "EU", "said"]),
+        ("OK THANKS", ["ok", "thanks"]),  # a message in capitals
+        ("NATO-led KFOR", ["NATO", "led", "KFOR"]),
+        ("COVID19 and F16", ["covid19", "and", "f16"]),  # letters and digits: a word
+        ("Reuters TV", ["reuters", "TV"]),
+    ],
+)
+def test_capitals_make_an_acronym_only_in_mixed_case_text(text, expected):
+    assert words(text) == expected

@@ -250,16 +250,97 @@ STOPWORDS = frozenset(
 )
 _TOKEN = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*")
 _WORD = re.compile(r"[a-z0-9]+")
+# Bump when `tokenize` (or the words it makes) changes: a BM25 index saved with other tokens
+# is refused and rebuilt (debate.corpus.lexical).
+TOKENS_VERSION = 2
+
+# ---------------------------------------------------------------- acronyms
+# An acronym written in capitals ("NIS", "EU") is another word than the same letters in
+# lower or mixed case ("Niš" folds to "nis"): its token keeps its capitals, so it matches only
+# itself. Not an acronym: a word with diacritics ("NIŠ"), a stopword or negation in capitals
+# ("NOT", "IS"), and the words of capital text: a run of three or more capitalised words
+# ("METHODS AND RESULTS") or a text of two or more words with no lower case at all.
+_CAPITALS = re.compile(r"[A-Z]{2,}")
+_NOT_ACRONYMS = STOPWORDS | frozenset(
+    "never none nor neither nothing nobody nowhere cannot without".split()
+)
+
+
+def _acronyms(text: str) -> list[tuple[int, int]]:
+    """Spans of the acronyms of text (see above), in order."""
+    found = []
+    for m in _CAPITALS.finditer(text):
+        s, e = m.span()
+        if (
+            e - s <= 6
+            and not (s and _wordy(text[s - 1]))
+            and not (e < len(text) and _wordy(text[e]))
+            and m.group(0).lower() not in _NOT_ACRONYMS
+        ):
+            found.append((s, e))
+    if not found:
+        return found
+    if not re.search(r"[a-z]", fold_accents(text)) and len(_WORD.findall(text.lower())) > 1:
+        return []  # shouted, or a heading alone
+    return [(s, e) for s, e in found if not _in_caps_run(text, s, e)]
+
+
+def _wordy(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
+
+
+def _in_caps_run(text: str, s: int, e: int) -> bool:
+    """Is text[s:e] one of three or more capitalised words in a row (apart by spaces)?"""
+
+    def caps(word: str) -> bool:
+        return word.isalpha() and word.isupper()
+
+    n = 0
+    if s and text[s - 1].isspace():
+        for word in reversed(text[max(0, s - 40) : s].split()[-2:]):
+            if not caps(word):
+                break
+            n += 1
+    if e < len(text) and text[e].isspace():
+        for word in text[e : e + 40].split()[:2]:
+            bare = word.rstrip(",.;:!?)")
+            if not caps(bare):
+                break
+            n += 1
+            if bare != word:  # punctuation ends the run
+                break
+    return n >= 2
+
+
+def _split(text: str, plain) -> list[str]:
+    """plain(piece) for the text between acronyms, each acronym as written, in order."""
+    out: list[str] = []
+    pos = 0
+    for s, e in _acronyms(text):
+        out += plain(text[pos:s])
+        out.append(text[s:e])
+        pos = e
+    return out + plain(text[pos:]) if pos else plain(text)
+
+
+def _words(piece: str) -> list[str]:
+    return _WORD.findall(normalise(piece.replace("’", "'")))
 
 
 def words(text: str) -> list[str]:
-    """Lower-case, accent-folded words (letters and digits), apostrophes dropped."""
-    return _WORD.findall(normalise(text.replace("’", "'")))
+    """Lower-case, accent-folded words (letters and digits), apostrophes dropped; an acronym
+    keeps its capitals ("NIS" is not "Niš" = "nis")."""
+    return _split(text, _words)
+
+
+def _tokens(piece: str) -> list[str]:
+    return [t for t in _TOKEN.findall(normalise(piece)) if t not in STOPWORDS]
 
 
 def tokenize(text: str) -> list[str]:
-    """Search tokens: words without stopwords, numbers kept whole ('1.15', '80,000')."""
-    return [t for t in _TOKEN.findall(normalise(text)) if t not in STOPWORDS]
+    """Search tokens: words without stopwords, numbers kept whole ('1.15', '80,000'),
+    acronyms in capitals (as `words`)."""
+    return _split(text, _tokens)
 
 
 _local = threading.local()  # Snowball stemmer objects are not safe to share across threads
@@ -273,7 +354,10 @@ def _stemmer():
 
 @lru_cache(maxsize=50_000)
 def stem(word: str) -> str:
-    """The Snowball (Porter 2) English stem: 'imposed', 'imposes', 'imposing' -> 'impos'."""
+    """The Snowball (Porter 2) English stem: 'imposed', 'imposes', 'imposing' -> 'impos'. An
+    acronym ("NIS", from `words`) is its own stem."""
+    if word.isupper():
+        return word
     return _stemmer().stemWord(word)
 
 

@@ -33,13 +33,15 @@ from pathlib import Path
 
 import numpy as np
 
-from debate.core.text import normalise, tokenize
+from debate.core.text import TOKENS_VERSION, normalise, tokenize
 
 K1, B, EPSILON = 1.5, 0.75, 0.25
 # Postings summed per passage in a dense array once there are more than size / DENSE_FROM.
 DENSE_FROM = 16
 ARRAYS = ("vocab", "ids", "indptr", "rows", "weights", "sources", "stances", "text_keys")
 FORMAT = 2  # bump when the file layout or the scoring changes: older files are rebuilt
+# A file also records the tokenizer's version (debate.core.text.TOKENS_VERSION): one written
+# with other tokens is refused like a file of another format, so it is rebuilt, not served.
 
 
 class IndexFileError(Exception):
@@ -155,6 +157,7 @@ class LexicalIndex:
         path.parent.mkdir(parents=True, exist_ok=True)
         vocab = sorted(self.terms, key=self.terms.__getitem__)
         header = {"format": FORMAT, "generation": self.generation, "k1": K1, "b": B}
+        header["tokens"] = TOKENS_VERSION
         header.update(source_names=self.source_names, stance_names=self.stance_names)
         tmp = path.with_name(f"{path.name}.{uuid.uuid4().hex[:8]}.tmp")
         try:
@@ -191,6 +194,8 @@ class LexicalIndex:
             raise IndexFileError(f"{path.name} cannot be read ({type(exc).__name__})") from exc
         if header.get("format") != FORMAT or header.get("k1") != K1 or header.get("b") != B:
             raise IndexFileError(f"{path.name} was written by another version ({header})")
+        if header.get("tokens") != TOKENS_VERSION:
+            raise IndexFileError(f"{path.name} was written with other search tokens")
         text = arrays["vocab"].tobytes().decode()
         vocab = text.split("\n") if text else []
         index = cls(
