@@ -194,7 +194,7 @@ BAD_TAG = "---\ntitle: !!python/object/apply:os.system [echo hacked]\n---\nSome 
         ("page.html", HTML, ["--kind", "gossip"], "kind must be one of news"),
         ("tagged.md", BAD_TAG, [], "front matter is not valid YAML"),
         ("cats.md", TEXT, [], "already has a source with id 'cats'"),
-        ("bare.md", TEXT, ["--title", "Only a title"], "fill in publisher, date, url, stance"),
+        ("bare.md", TEXT, ["--title", "Only a title"], "fill in publisher, date, url"),
     ],
 )
 def test_cli_add_source_refuses_bad_input_in_one_line_and_leaves_the_pack(

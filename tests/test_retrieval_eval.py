@@ -5,7 +5,6 @@ keeps a quality floor on our own labelled set."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 import subprocess
@@ -296,11 +295,9 @@ def test_eval_retrieval_runs_end_to_end_and_reuses_its_collection(tmp_path, embe
 
 
 def _export_module():
-    path = ROOT / "evals" / "retrieval" / "export_motion.py"
-    spec = importlib.util.spec_from_file_location("export_motion", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    from debate.tools import export_motion
+
+    return export_motion
 
 
 def test_the_labelled_corpus_matches_the_chunking_of_the_motion():

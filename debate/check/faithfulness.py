@@ -267,8 +267,13 @@ def _passage_names(joined: str, meta: str, gaz) -> tuple[str, frozenset[str], st
     canonical text, their words (plus canonical ids and initialisms), and their text with
     multi-word names removed. Memoised: the same passages are cited sentence after sentence."""
     canon_passage = canonical(joined + " " + meta, gaz)
+    found = words(joined + " " + meta)
+    # A name of the claim is matched in lower case: "US" in the passage backs "US" in the
+    # sentence whatever case the claim's reader gave it (words keep acronyms in capitals
+    # only so that search tells "NIS" from "Niš").
     passage_words = frozenset(
-        set(words(joined + " " + meta))
+        set(found)
+        | {w.lower() for w in found}
         | set(canon_passage.split())
         | initialisms(joined + " " + meta)
     )

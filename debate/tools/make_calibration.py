@@ -20,8 +20,9 @@ import re
 
 import yaml
 
-from debate.check.faithfulness import MONTHS, numbers_in, split_sentences
+from debate.check.claims import MONTHS, entities_in, initialisms, numbers_in
 from debate.core.config import PROJECT_ROOT, load_settings
+from debate.core.text import fold_accents, sentence_spans
 from debate.corpus.ingest import prepare_motion
 from debate.corpus.motions import load_motion
 
@@ -263,73 +264,80 @@ def swap_entity(sentence: str, passage: str) -> str | None:
     return None
 
 
-def main() -> None:
-    sources = load_sources()
-    all_passages = [p for s in sources.values() for p in s.passages]
-    entries = yaml.safe_load((HERE / "paraphrases.yaml").read_text(encoding="utf-8"))
-    rows: list[dict] = []
+def add(
+    rows: list[dict],
+    category: str,
+    label: str,
+    sentence: str,
+    evidence: list,
+    note: str = "",
+    expect: str | None = None,
+) -> None:
+    """Append one labelled pair to rows (its id numbers the pairs of its category)."""
+    source_id = evidence[0].source_id if evidence else ""
+    rows.append(
+        {
+            "id": f"{category}-{sum(r['category'] == category for r in rows) + 1:03d}",
+            "category": category,
+            "label": label,
+            "expect": expect or ("supported" if label == "faithful" else "flagged"),
+            "sentence": sentence,
+            "evidence": [ref(p) for p in evidence],
+            "split": split_for(source_id),
+            "note": note,
+        }
+    )
 
-    def add(
-        category: str,
-        label: str,
-        sentence: str,
-        evidence: list,
-        note: str = "",
-        expect: str | None = None,
-    ) -> None:
-        source_id = evidence[0].source_id if evidence else ""
-        rows.append(
-            {
-                "id": f"{category}-{sum(r['category'] == category for r in rows) + 1:03d}",
-                "category": category,
-                "label": label,
-                "expect": expect or ("supported" if label == "faithful" else "flagged"),
-                "sentence": sentence,
-                "evidence": [ref(p) for p in evidence],
-                "split": split_for(source_id),
-                "note": note,
-            }
-        )
 
+def locate(sources, entries) -> list[tuple[str, object]]:
+    """(paraphrase, the passage its anchor is in) for each hand-written entry."""
     located = []
     for e in entries:
         passage = next((p for p in sources[e["s"]].passages if e["a"] in p.text), None)
         if passage is None:
             raise SystemExit(f"anchor not found in {e['s']}: {e['a']!r}")
         located.append((e["t"], passage))
+    return located
 
+
+def add_paraphrases(rows: list[dict], located, all_passages) -> None:
     for text, passage in located:
         # Faithful paraphrase; a third of them cite [2] of a two-item list.
         if rng.random() < 0.33:
             other = rng.choice([p for p in all_passages if p.source_id != passage.source_id])
-            add("faithful-paraphrase", "faithful", cite(text, 2), [other, passage])
+            add(rows, "faithful-paraphrase", "faithful", cite(text, 2), [other, passage])
         else:
-            add("faithful-paraphrase", "faithful", cite(text, 1), [passage])
+            add(rows, "faithful-paraphrase", "faithful", cite(text, 1), [passage])
 
+
+def add_variants(rows: list[dict], located) -> None:
+    """Changed number, changed date, negation flip and swapped entity of each paraphrase."""
     for text, passage in located:
         if (v := change_number(text, passage.text)) and v != text:
-            add("changed-number", "unfaithful", cite(v, 1), [passage], text)
+            add(rows, "changed-number", "unfaithful", cite(v, 1), [passage], text)
         if (v := change_date(text, passage.text)) and v != text:
-            add("changed-date", "unfaithful", cite(v, 1), [passage], text)
+            add(rows, "changed-date", "unfaithful", cite(v, 1), [passage], text)
         if (v := negate(text)) and v != text:
-            add("negation", "unfaithful", cite(v, 1), [passage], text)
+            add(rows, "negation", "unfaithful", cite(v, 1), [passage], text)
         if (v := swap_entity(text, passage.text)) and v != text:
-            add("swapped-entity", "unfaithful", cite(v, 1), [passage], text)
+            add(rows, "swapped-entity", "unfaithful", cite(v, 1), [passage], text)
 
-    # Moved claims: the paraphrase cited against a passage from another source.
+
+def add_moved(rows: list[dict], located, all_passages) -> None:
+    """Moved claims: the paraphrase cited against a passage from another source."""
     for text, passage in rng.sample(located, 60):
         others = [
             p
             for p in all_passages
             if p.source_id != passage.source_id and not p.text.startswith("## Key facts")
         ]
-        add("wrong-passage", "unfaithful", cite(text, 1), [rng.choice(others)], text)
+        add(rows, "wrong-passage", "unfaithful", cite(text, 1), [rng.choice(others)], text)
 
-    # The hard case: another source's passage that names everything the claim names (and
-    # no number of it), so only the support score can tell. Reviewed by hand; pairs where
-    # the other passage does say the same thing are listed in SAME_FACT and skipped.
-    from debate.check.faithfulness import entities_in, initialisms, strip_accents
 
+def add_hard(rows: list[dict], located, all_passages) -> None:
+    """The hard case: another source's passage that names everything the claim names (and
+    no number of it), so only the support score can tell. Reviewed by hand; pairs where
+    the other passage does say the same thing are listed in SAME_FACT and skipped."""
     hard = []
     for text, passage in located:
         names = entities_in(text)
@@ -342,17 +350,19 @@ def main() -> None:
             and not o.text.startswith("## Key facts")
             and (text[:40], o.source_id) not in SAME_FACT
             and all(
-                n[:4] in strip_accents(o.text.lower()) or n in initialisms(o.text) for n in names
+                n[:4] in fold_accents(o.text.lower()) or n in initialisms(o.text) for n in names
             )
         ]
         hard.extend((text, o) for o in rng.sample(others, min(2, len(others))))
     for text, other in hard:
-        add("wrong-passage-hard", "unfaithful", cite(text, 1), [other], text)
+        add(rows, "wrong-passage-hard", "unfaithful", cite(text, 1), [other], text)
 
-    # Faithful verbatim quotes, with normalisation differences the checker must forgive.
+
+def add_quotes(rows: list[dict], all_passages) -> None:
+    """Faithful verbatim quotes, with normalisation differences the checker must forgive."""
     body_passages = [p for p in all_passages if "## Key facts" not in p.text and len(p.text) > 200]
     for passage in rng.sample(body_passages, 50):
-        spans = split_sentences(passage.text)
+        spans = sentence_spans(passage.text)
         s, e = rng.choice(spans)
         words = passage.text[s:e].split()
         if len(words) < 8:
@@ -370,6 +380,7 @@ def main() -> None:
             "space": quote.replace(" ", "  ", 1),
         }[variant]
         add(
+            rows,
             "faithful-quote",
             "faithful",
             rng.choice(QUOTE_TEMPLATES).format(q=shown, n=1),
@@ -377,7 +388,9 @@ def main() -> None:
             variant,
         )
 
-    # Invented quotes: a real quote with one word changed, or a quote the passage never had.
+
+def add_invented_quotes(rows: list[dict], located, all_passages) -> None:
+    """Invented quotes: a real quote with one word changed, or a quote the passage never had."""
     for row in [r for r in rows if r["category"] == "faithful-quote"][:20]:
         m = re.search(r"[\"“](.+)[\"”]", row["sentence"])
         words = m.group(1).split()
@@ -386,17 +399,20 @@ def main() -> None:
         words[idx] = rng.choice(pool)
         sentence = row["sentence"][: m.start(1)] + " ".join(words) + row["sentence"][m.end(1) :]
         passage = next(p for p in all_passages if p.text == row["evidence"][0]["text"])
-        add("invented-quote", "unfaithful", sentence, [passage], "one word changed")
+        add(rows, "invented-quote", "unfaithful", sentence, [passage], "one word changed")
     for text, passage in rng.sample(located, 20):
         quote = rng.choice(INVENTED_QUOTES)
         sentence = cite(text.rstrip(".") + f', calling it "{quote}".', 1)
-        add("invented-quote", "unfaithful", sentence, [passage], "quote added")
+        add(rows, "invented-quote", "unfaithful", sentence, [passage], "quote added")
 
-    # Fabricated citations: a number outside the evidence list.
+
+def add_fabricated(rows: list[dict], located, all_passages) -> None:
+    """Fabricated citations: a number outside the evidence list."""
     for text, passage in rng.sample(located, 25):
         size = rng.randint(1, 3)
         evidence = [passage] + rng.sample([p for p in all_passages if p is not passage], size - 1)
         add(
+            rows,
             "fabricated-citation",
             "unfaithful",
             cite(text, size + rng.randint(1, 3)),
@@ -405,14 +421,19 @@ def main() -> None:
             expect="fabricated-citation",
         )
 
-    # Keep the set quick to run: at most CAP pairs per derived category (a fixed sample);
-    # every hand-written paraphrase stays.
+
+def cap(rows: list[dict]) -> list[dict]:
+    """Keep the set quick to run: at most CAP pairs per derived category (a fixed sample);
+    every hand-written paraphrase stays."""
     capped: list[dict] = []
     for category in dict.fromkeys(r["category"] for r in rows):
         in_cat = [r for r in rows if r["category"] == category]
         keep_all = len(in_cat) <= CAP or category == "faithful-paraphrase"
         capped.extend(in_cat if keep_all else rng.sample(in_cat, CAP))
-    rows = capped
+    return capped
+
+
+def write(rows: list[dict]) -> None:
     with OUT.open("w", encoding="utf-8") as fh:
         for row in rows:
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
@@ -420,6 +441,22 @@ def main() -> None:
     for row in rows:
         counts[row["category"]] = counts.get(row["category"], 0) + 1
     print(f"wrote {len(rows)} pairs to {OUT}: {counts}")
+
+
+def main() -> None:
+    sources = load_sources()
+    all_passages = [p for s in sources.values() for p in s.passages]
+    entries = yaml.safe_load((HERE / "paraphrases.yaml").read_text(encoding="utf-8"))
+    rows: list[dict] = []
+    located = locate(sources, entries)
+    add_paraphrases(rows, located, all_passages)
+    add_variants(rows, located)
+    add_moved(rows, located, all_passages)
+    add_hard(rows, located, all_passages)
+    add_quotes(rows, all_passages)
+    add_invented_quotes(rows, located, all_passages)
+    add_fabricated(rows, located, all_passages)
+    write(cap(rows))
 
 
 if __name__ == "__main__":

@@ -83,7 +83,11 @@ def load_sets(
     for name in names:
         path = folder / f"{name}.jsonl"
         if not path.is_file():
-            hint = "" if sample else " (run `python debate/tools/public_data.py` first, or use --sample)"
+            hint = (
+                ""
+                if sample
+                else " (run `python debate/tools/public_data.py` first, or use --sample)"
+            )
             raise FileNotFoundError(f"report set {name} not found at {path}{hint}")
         rows = _read_jsonl(path)
         out[name] = _stratified(rows, max_per_set) if max_per_set else rows

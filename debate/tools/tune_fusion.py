@@ -57,8 +57,12 @@ NEIGHBOURS = [
     Fusion("rrf", rrf_k=10, bm25_weight=1.0, dense_weight=1.0, depth=40),
 ]
 BETAS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0)
-# Sets whose queries carry a side: the motion that gives the side's claim.
-SIDE_MOTIONS = {"serbia-russia": "serbia-russia"}
+# Sets whose queries carry a side: a set named after a motion pack, whose claims give the
+# side's claim (our own labelled set; the public sets have no motion).
+SIDE_MOTIONS = {
+    p.parent.name: p.parent.name
+    for p in (Path(__file__).resolve().parents[2] / "corpus").glob("*/motion.yaml")
+}
 
 
 def grid() -> list[Fusion]:
