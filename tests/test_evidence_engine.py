@@ -9,11 +9,11 @@ import pytest
 
 from debate.check.faithfulness import FAILING, check_reply
 from debate.core.config import load_settings
+from debate.core.embeddings import embed_cached
 from debate.core.errors import DebateError, MotionError, QueryError
 from debate.core.text import quote_key, quoted_spans
 from debate.corpus.ingest import ingest_motion
 from debate.corpus.motions import load_motion
-from debate.core.embeddings import embed_cached
 from debate.spar.session import Session
 
 QUOTE_CITED = re.compile(r"\"([^\"]+)\" \[(\d+)\]")

@@ -18,8 +18,8 @@ import pytest
 import yaml
 
 from debate.core.config import load_settings
-from debate.tools.verifier import DEFAULT_THRESHOLD, Verifier, VerifierUnavailable, get_verifier
 from debate.tools import public_report as report
+from debate.tools.verifier import DEFAULT_THRESHOLD, Verifier, VerifierUnavailable, get_verifier
 
 
 def floors() -> dict:
