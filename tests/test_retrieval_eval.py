@@ -149,7 +149,11 @@ def test_bad_qrels_rows_are_refused(tmp_path):
 def test_the_cli_reports_a_folder_that_is_not_beir_in_one_line(tmp_path):
     (tmp_path / "notbeir").mkdir()
     out = subprocess.run(
-        [str(Path(sys.executable).parent / "debate-tools"), "eval-retrieval", str(tmp_path / "notbeir")],
+        [
+            str(Path(sys.executable).parent / "debate-tools"),
+            "eval-retrieval",
+            str(tmp_path / "notbeir"),
+        ],
         capture_output=True,
         text=True,
         env={"DEBATE_DATA_DIR": str(tmp_path / "data"), "PATH": "/usr/bin:/bin"},
