@@ -25,9 +25,9 @@ from debate.check.faithfulness import check_claim, claim_text, is_factual
 from debate.core.config import Settings
 from debate.core.embeddings import embed_cached
 from debate.core.errors import DebateError
-from debate.core.text import STOPWORDS, quote_key, quoted_spans, sentence_spans
+from debate.core.text import STOPWORDS, fold_accents, quote_key, quoted_spans, sentence_spans
 from debate.corpus import stance
-from debate.corpus.motions import ROLE, other_side
+from debate.corpus.motions import ROLE, SIDES, other_side
 from debate.corpus.passages import Passage
 from debate.search.retrieval import SIDE_STANCE
 from debate.spar.engines.base import Engine
@@ -135,17 +135,39 @@ _COMMON_FIRST = frozenset(
 )
 
 
-def lower_first(text: str) -> str:
+def lower_first(text: str, names: frozenset[str] | None = None) -> str:
     """Lower-case a sentence's first word for use mid-sentence, unless it looks like a name
-    ('Serbia', 'Vučić' stay as they are; 'The', 'Most', 'Anti-Western' do not)."""
+    ('Serbia', 'Vučić' stay as they are; 'The', 'Most', 'Anti-Western' do not). With `names`
+    (words written capitalised inside sentences of the motion's text: see `names_in`), a
+    capitalised first word that is not among them is lowered too ('Kids need ...')."""
     word = text.split(" ", 1)[0]
-    if (
+    common = (
         word.lower() in _COMMON_FIRST
         or word.lower() in STOPWORDS
         or word.lower().startswith(("anti-", "pro-", "non-"))
-    ):
+    )
+    unknown = (
+        names is not None
+        and word[:1].isupper()
+        and not word.isupper()
+        and fold_accents(word.strip(",;:'’s")).lower() not in names
+    )
+    if common or unknown:
         return text[:1].lower() + text[1:]
     return text
+
+
+_INNER_CAPITAL = re.compile(r"(?<=[a-z,;:] )[A-Z][\w’'-]+")
+
+
+def names_in(texts: list[str]) -> frozenset[str]:
+    """Words written with a capital inside a sentence (not at its start) in these texts,
+    accent-folded and in lower case: the names a speech must keep capitalised."""
+    return frozenset(
+        fold_accents(m.group(0).strip("’'s")).lower()
+        for t in texts
+        for m in _INNER_CAPITAL.finditer(t)
+    )
 
 
 def _stance_of(passage: Passage, quote: str) -> float:
@@ -655,7 +677,13 @@ class _Speech:
             "side_claim": request.motion.side_label(side).rstrip("."),
             "thesis": request.motion.thesis.rstrip("."),
             "point": plan.point_text,
-            "point_body": lower_first(plan.point_text.rstrip(".!?…")),
+            "point_body": lower_first(
+                plan.point_text.rstrip(".!?…"),
+                names_in(
+                    [request.motion.thesis, *(p.text for p in plan.pool)]
+                    + [c.claim for s in SIDES for c in request.motion.contentions_for(s)]
+                ),
+            ),
         }
         self.taken: set[str] = set()
         # The round's quotes so far (earlier speeches, then this one's): none is said twice.
