@@ -483,7 +483,10 @@ def reply(
 @app.command("eval")
 def eval_(
     suite: list[str] = typer.Option(
-        None, "--suite", help="calibration, debate or llm-replies (repeatable; default: all)."
+        None,
+        "--suite",
+        help="calibration, debate, llm-replies, independent-replies, clash or unseen "
+        "(repeatable; default: the first four).",
     ),
     llm: str = typer.Option(
         None,
