@@ -1,8 +1,8 @@
 """The sparring room in a real browser: Debian's chromium driven by Playwright against
 `debate serve` started in a subprocess on a free loopback port.
 
-The server gets its own copy of corpus/ (uploads write into it) and an index ingested by
-this module. Screenshots of the main states go to test-artifacts/screenshots/.
+The server gets its own copy of corpus/ (uploads write into it) and of the session's index.
+Screenshots of the main states go to test-artifacts/screenshots/.
 """
 
 from __future__ import annotations
@@ -29,18 +29,14 @@ Beekeepers Union said, making Russia the largest buyer of Serbian honey.
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory, embedder):
-    """`debate serve --no-ingest` over a tmp copy of the corpus and a tmp index."""
+def server(tmp_path_factory, default_settings):
+    """`debate serve --no-ingest` over a tmp copy of the corpus and a copy of the session's
+    index of it (the same sources: an index of this copy would hold the same passages)."""
     require_chromium()
-    from debate.core.config import load_settings
-    from debate.corpus.ingest import ingest_motion
-    from debate.corpus.motions import load_motion
-
     base = tmp_path_factory.mktemp("browser")
     shutil.copytree(ROOT / "corpus", base / "corpus")
     shutil.copytree(ROOT / "seeds", base / "seeds")  # the default pack points into ../../seeds
-    settings = load_settings(environ={}, corpus_dir=base / "corpus", data_dir=base / "data")
-    ingest_motion(load_motion("serbia-russia", settings.corpus_dir), settings)
+    shutil.copytree(default_settings.data_dir, base / "data")
 
     app = ServedApp(
         base,
