@@ -30,6 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
+from debate.core.config import load_settings
+from debate.corpus.motions import load_motion
 from debate.corpus.stance_model import StanceModel
 from debate.tools.stance_common import (
     LAB2ID,
@@ -94,8 +96,14 @@ def parse_args(argv=None):
     )
     ap.add_argument("--data", default="/tmp/stance-data")
     ap.add_argument("--weights", default=str(REPO / "debate" / "corpus" / "stance_model_weights"))
-    ap.add_argument("--corpus", default=str(REPO / "evals/retrieval/serbia-russia/corpus.jsonl"))
-    ap.add_argument("--thesis", default="Serbia is not a Russian ally")
+    settings = load_settings()
+    default = load_motion(settings.default_motion, settings.corpus_dir)
+    ap.add_argument(
+        "--corpus",
+        default=str(REPO / "evals" / "retrieval" / default.id / "corpus.jsonl"),
+        help="a BEIR corpus of a motion's passages [the default motion's labelled set]",
+    )
+    ap.add_argument("--thesis", default=default.thesis, help="[the default motion's thesis]")
     ap.add_argument("--json", help="write all numbers here")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument(

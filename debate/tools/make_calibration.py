@@ -28,96 +28,18 @@ from debate.corpus.motions import load_motion
 
 HERE = PROJECT_ROOT / "evals"  # the calibration set and the paraphrases it derives from
 
-MOTION = "serbia-russia"
+# What the variants draw on: the motion, and names of the kinds a changed sentence swaps in
+# (countries, people, organisations), quotes nobody said, and paraphrases whose "wrong"
+# passage states the same fact: data about this calibration set, kept beside it.
+VARIANTS = yaml.safe_load((HERE / "calibration_variants.yaml").read_text(encoding="utf-8"))
+MOTION = VARIANTS["motion"]
+COUNTRIES, PEOPLE, ORGS = VARIANTS["countries"], VARIANTS["people"], VARIANTS["orgs"]
+INVENTED_QUOTES = VARIANTS["invented_quotes"]
+SAME_FACT: set[tuple[str, str]] = {tuple(pair) for pair in VARIANTS["same_fact"]}
 OUT = HERE / "calibration.jsonl"
 CAP = 70
 rng = random.Random(20261126)
 
-COUNTRIES = [
-    "Serbia",
-    "Russia",
-    "Ukraine",
-    "China",
-    "Bulgaria",
-    "Azerbaijan",
-    "Hungary",
-    "Croatia",
-    "Poland",
-    "Greece",
-    "France",
-    "Germany",
-    "Kosovo",
-    "Belarus",
-    "Romania",
-    "Spain",
-    "Turkey",
-    "Switzerland",
-    "Moldova",
-    "Albania",
-    "Montenegro",
-    "Slovakia",
-]
-PEOPLE = [
-    "Vučić",
-    "Putin",
-    "Zelensky",
-    "Xi Jinping",
-    "Macron",
-    "Scholz",
-    "Lavrov",
-    "Vulin",
-    "Dačić",
-    "Stoltenberg",
-    "Rutte",
-    "Brnabić",
-    "Shoigu",
-    "Šefčovič",
-    "Simonyan",
-    "Hoxhaj",
-    "Orbán",
-    "Erdoğan",
-    "Lukashenko",
-    "Plenković",
-    "Medvedev",
-    "Borrell",
-]
-ORGS = [
-    "NATO",
-    "OFAC",
-    "SVR",
-    "Gazprom Neft",
-    "MOL",
-    "Rio Tinto",
-    "Dassault Aviation",
-    "RT",
-    "Human Rights Watch",
-    "Demostat",
-    "Srbijagas",
-    "SOCAR",
-    "Reuters",
-    "TASS",
-    "the Associated Press",
-    "Lukoil",
-    "Rosatom",
-    "Airbus",
-    "Amnesty International",
-]
-INVENTED_QUOTES = [
-    "a betrayal of our Slavic brothers",
-    "the end of Serbian neutrality",
-    "we will never turn our backs on Moscow",
-    "a historic victory for the West",
-    "Serbia belongs to the Russian world",
-    "the most important deal of the decade",
-    "a gift to the Kremlin",
-    "our door to Europe is now closed",
-    "nobody in Belgrade wanted this",
-    "an alliance for the next hundred years",
-]
-# (paraphrase start, other source) pairs whose other passage states the same fact.
-SAME_FACT: set[tuple[str, str]] = {
-    ("Putin has repeatedly pointed to Kosovo's", "nato-bombing-legacy"),
-}
 SUBSTITUTES = [
     "secretly",
     "Western",
