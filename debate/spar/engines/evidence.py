@@ -13,7 +13,7 @@ import logging
 import random
 import re
 from collections.abc import Generator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -207,6 +207,7 @@ class _Similarities:
     to_point: np.ndarray
     has_point: bool
     own_stance: np.ndarray  # the sentence's stance score, signed so that > 0 argues our side
+    lean: dict = field(default_factory=dict)  # passage id -> mean side lean of its sentences
 
 
 # Which sentences argue our side. Three signals: the source's label (a prior: a source the
@@ -224,6 +225,16 @@ SIDE_MIN = 0.0  # side score at or below this: not ours
 TURN_STANCE_MIN = 0.6  # a turn (their source, our stance) needs a stance score this clear
 
 
+def _passage_leans(keys: list[tuple[str, str]], sim: _Similarities) -> dict[str, float]:
+    """Per passage, the mean of margin + STANCE_WEIGHT * stance over its quotable sentences."""
+    sums: dict[str, list[float]] = {}
+    for i, (pid, _) in enumerate(keys):
+        sums.setdefault(pid, []).append(
+            float(sim.margins[i]) + STANCE_WEIGHT * float(sim.own_stance[i])
+        )
+    return {pid: sum(v) / len(v) for pid, v in sums.items()}
+
+
 def _prior(stance: str, wanted: str) -> str:
     if stance in ("", "mixed"):
         return stance
@@ -234,11 +245,24 @@ def side_score(prior: str, margin: float, own_stance: float) -> float:
     return margin + STANCE_WEIGHT * own_stance + PRIOR[prior]
 
 
-def _on_side(prior: str, margin: float, own_stance: float) -> bool:
+# A sentence of a source with no label (or a mixed one) is ours when its passage, on the
+# whole, leans to our side (the mean of margin + STANCE_WEIGHT * stance over the passage's
+# sentences above PASSAGE_LEAN_MIN) and the sentence itself does not clearly lean to theirs
+# (above UNLABELLED_SENTENCE_MIN). On the dev split of evals/clash, with the labels hidden, the
+# passage mean told ours from theirs with AUC 0.81 against 0.72 for the sentence alone; this
+# rule kept 60% of sentences, 93% of them ours (the sentence rule alone: 67%, 90%).
+PASSAGE_LEAN_MIN = 0.02
+UNLABELLED_SENTENCE_MIN = -0.1
+
+
+def _on_side(prior: str, margin: float, own_stance: float, passage_lean: float) -> bool:
     """Stay on side (see STANCE_WEIGHT): embeddings judge topic better than polarity, so
     the stance score and the source's label decide with the margin."""
     if prior == "other":
         return own_stance >= TURN_STANCE_MIN and margin > -0.02
+    if prior in ("", "mixed"):
+        sentence = margin + STANCE_WEIGHT * own_stance
+        return passage_lean > PASSAGE_LEAN_MIN and sentence > UNLABELLED_SENTENCE_MIN
     return side_score(prior, margin, own_stance) > SIDE_MIN
 
 
@@ -305,6 +329,7 @@ class EvidenceEngine(Engine):
         }
         keys = list(sentences)
         sim = self._similarities(request, plan, keys, sentences)
+        sim.lean = _passage_leans(keys, sim)
         result: dict[str, list[Candidate]] = {DIRECT: []}
         for j, pt in enumerate(plan.points):
             result[pt.contention.claim] = self._for_point(j, pt, keys, sentences, sim, wanted)
@@ -314,9 +339,10 @@ class EvidenceEngine(Engine):
                 passage = sentences[(pid, quote)]
                 margin, own = float(sim.margins[i]), float(sim.own_stance[i])
                 prior = _prior(passage.stance, wanted)
-                if prior == "other" and own < CLASH_TURN_FLOOR:
-                    continue
-                if side_score(prior, margin, own) <= SIDE_MIN:
+                if prior == "other":
+                    if own < CLASH_TURN_FLOOR or side_score(prior, margin, own) <= SIDE_MIN:
+                        continue
+                elif not _on_side(prior, margin, own, sim.lean[pid]):
                     continue
                 rel = float(sim.to_point[i])
                 if rel >= CLASH_RESTATES:
@@ -333,7 +359,7 @@ class EvidenceEngine(Engine):
             passage = sentences[(pid, quote)]
             margin, own = float(sim.margins[i]), float(sim.own_stance[i])
             prior = _prior(passage.stance, wanted)
-            if not _on_side(prior, margin, own):
+            if not _on_side(prior, margin, own, sim.lean[pid]):
                 continue
             # Fit: the sentence must be about this contention more than (or about as much
             # as) any other claim of either side; embeddings rank topics well even where
