@@ -103,10 +103,10 @@ def test_checker_reaches_090_on_every_category_and_on_held_out_sources(calibrati
 
 
 def test_offline_engine_is_fully_faithful_on_the_debate_suite(debate):
-    assert debate.check.metrics["cases"] >= 40
-    assert debate.check.metrics["fabricated_citation_rate"] == 0.0, failed(debate)
-    assert debate.check.metrics["citation_precision"] == 1.0, failed(debate)
-    assert debate.check.metrics["citation_recall"] == 1.0, failed(debate)
+    assert debate.metrics["cases"] >= 40
+    assert debate.metrics["fabricated_citation_rate"] == 0.0, failed(debate)
+    assert debate.metrics["citation_precision"] == 1.0, failed(debate)
+    assert debate.metrics["citation_recall"] == 1.0, failed(debate)
     assert debate.passed, failed(debate)
 
 

@@ -16,6 +16,7 @@ from debate.check.claims import claim_text
 from debate.coach.flow import build_from_turns
 from debate.core.text import sentences
 from debate.corpus.motions import load_motion
+from debate.spar.transcript import Turn
 
 TRANSCRIPTS = Path(__file__).parent / "data" / "transcripts"
 NAMES = ("correct", "ignores", "misquote", "wrong-side", "misattribution")
@@ -45,7 +46,7 @@ def pair():
 
 
 def first_claim(turns, motion, settings):
-    flow = build_from_turns(turns, motion, settings)
+    flow = build_from_turns([Turn.from_dict(t) for t in turns], motion, settings)
     return flow.of("student")[0]
 
 
@@ -66,7 +67,7 @@ def test_a_reply_that_answers_with_a_cited_card_answers_the_point(pair, motion, 
 @pytest.mark.parametrize("name", NAMES)
 def test_every_answer_of_the_bot_in_a_recorded_round_is_a_cited_sentence(name, motion, settings):
     turns = recorded(name)["turns"]
-    flow = build_from_turns(turns, motion, settings)
+    flow = build_from_turns([Turn.from_dict(t) for t in turns], motion, settings)
     answers = [r for a in flow.of("student") for r in a.responses]
     for r in answers:
         (sentence,) = [s for s in sentences(turns[r.turn]["text"]) if claim_text(s) == r.text]

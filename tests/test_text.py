@@ -10,6 +10,7 @@ from debate.core.text import (
     normalise_quote,
     quote_key,
     quoted_spans,
+    search_words,
     sentence_at,
     sentence_spans,
     stem,
@@ -91,8 +92,9 @@ def test_snowball_stems_meet_across_inflections():
 def test_an_acronym_in_capitals_is_another_word_than_the_same_letters_in_lower_case():
     # an oil company's acronym and a city written with a diacritic fold to the same letters
     assert tokenize("NIS") == ["NIS"] and tokenize("Niš") == ["nis"]
-    assert words("the NIS refinery") == ["the", "NIS", "refinery"]
-    assert stems("NIS refineries") == ["NIS", stem("refineries")]
+    assert search_words("the NIS refinery") == ["the", "NIS", "refinery"]
+    assert words("the NIS refinery") == ["the", "nis", "refinery"]  # the checker's words fold
+    assert stem("NIS") == "NIS" and stems("refineries") == [stem("refineries")]
     assert not set(tokenize("NIS sold fuel")) & set(tokenize("Niš, a city in the south"))
     assert tokenize("EU's budget") == ["EU", "s", "budget"]
     assert tokenize("the US and us") == ["US", "us"]
@@ -118,4 +120,4 @@ def test_a_word_with_diacritics_still_matches_its_plain_spelling_in_any_case():
     ],
 )
 def test_capitals_make_an_acronym_only_in_mixed_case_text(text, expected):
-    assert words(text) == expected
+    assert search_words(text) == expected

@@ -47,13 +47,6 @@ CLASH_MIN = 0.5
 TOPIC_BONUS = 0.1
 
 
-def field_of(turn, name: str, default=None):
-    """A turn's field, for `Turn` objects and their `to_dict` form alike."""
-    if isinstance(turn, dict):
-        return turn.get(name, default)
-    return getattr(turn, name, default)
-
-
 def student_claims(text: str) -> list[tuple[int, int]]:
     """Spans of the sentences of a student's turn that make a claim (see module doc)."""
     out = []
@@ -235,14 +228,14 @@ class Flow:
 
 
 def build_from_turns(turns: list, motion: Motion, settings: Settings) -> Flow:
-    """The flow of a round given its turns (`Turn` objects or their dicts), in order."""
+    """The flow of a round given its turns (`Turn` objects), in order."""
     arguments: list[Argument] = []
     counts = {"bot": 0, "student": 0}
     for index, turn in enumerate(turns):
-        speaker, text = field_of(turn, "speaker"), field_of(turn, "text", "") or ""
+        speaker, text = turn.speaker, turn.text or ""
         if speaker not in ("bot", "student") or not text.strip():
             continue
-        bot_side = field_of(turn, "side")
+        bot_side = turn.side
         side = bot_side if speaker == "bot" else other_side(bot_side)
         if speaker == "bot":
             made = bot_points(text, motion, side, settings)
@@ -274,7 +267,7 @@ def build_from_turns(turns: list, motion: Motion, settings: Settings) -> Flow:
                     speaker,
                     side,
                     index,
-                    field_of(turn, "phase", ""),
+                    turn.phase,
                     point,
                 )
             )
@@ -289,7 +282,7 @@ def build(source, settings: Settings | None = None, motion: Motion | None = None
     settings = settings or getattr(source, "settings", None) or load_settings()
     if isinstance(source, dict):
         motion = motion or load_motion(source["motion"], settings.corpus_dir)
-        turns = source.get("turns", [])
+        turns = [transcript.Turn.from_dict(t) for t in source.get("turns", [])]
     else:
         motion = motion or source.motion
         turns = source.turns
