@@ -46,7 +46,7 @@ serve: install
 # The suite on 4 worker processes (most tests wait on a server, a browser or a child process;
 # tests/conftest.py keeps the ones sharing a served app or an index on one worker).
 test: install-test chromium
-	$(BIN)/pytest -q -ra -n 4 --dist loadgroup
+	$(BIN)/pytest -q -ra --durations=20 -n 4 --dist loadgroup
 
 bench: install
 	$(BIN)/debate-tools bench
