@@ -80,9 +80,10 @@ def motions(corpus_dir: Path = typer.Option(None, help="Folder of motion packs."
         fail(f"no motion packs found under {settings.corpus_dir}")
 
 
-def _progress_bar() -> Progress:
+def progress_bar(label: str = "[bold]embedding") -> Progress:
+    """A rich progress bar on stderr; `label` may name the task ("{task.description}")."""
     return Progress(
-        TextColumn("[bold]embedding"),
+        TextColumn(label),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
@@ -98,7 +99,7 @@ def run_ingest(motion_ref: str, settings: Settings, rebuild: bool = False, quiet
     from debate.corpus.motions import load_motion
 
     motion = load_motion(motion_ref, settings.corpus_dir)
-    with _progress_bar() as bar:
+    with progress_bar() as bar:
         task = None
 
         def progress(done: int, total: int) -> None:
@@ -164,7 +165,7 @@ def add_source(
     settings = settings_from(data_dir=data_dir, chroma_url=chroma_url)
     meta = {"title": title, "publisher": publisher, "author": author, "date": date}
     meta.update(url=url, stance=stance, kind=kind)
-    bar, tasks = _progress_bar(), []  # the bar starts with embedding, not for a refused file
+    bar, tasks = progress_bar(), []  # the bar starts with embedding, not for a refused file
 
     def progress(done: int, total: int) -> None:
         if not tasks:

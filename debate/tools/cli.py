@@ -7,10 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from debate.cli import console, err, fail, settings_from
+from debate.cli import console, err, fail, progress_bar, settings_from
 from debate.core.config import load_settings, offline_environment
 from debate.core.errors import DebateError
 from debate.tools.bench import run_and_save, table
@@ -108,13 +107,7 @@ def eval_retrieval(
         beir = load_beir(folder, split)
         for warning in beir.warnings:
             err.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
-        with Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=err,
-        ) as bar:
+        with progress_bar("[bold]{task.description}") as bar:
             tasks: dict[str, int] = {}
 
             def progress(stage: str, done: int, total: int) -> None:
