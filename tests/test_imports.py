@@ -70,6 +70,7 @@ LAYERS = [
     ("corpus",),
     ("search",),
     ("check",),
+    ("cards",),
     ("spar",),
     ("coach", "evals"),
     ("app",),

@@ -36,6 +36,13 @@ class Passage:
     kind: str = ""
     # Each sentence's stance toward the thesis, read at ingest (debate.corpus.stance).
     stances: str = ""
+    # A card imported from a Word file (debate.corpus.docx_source): its tag, its cite as
+    # JSON (debate.corpus.cites.CITE_FIELDS), and the highlighted and underlined words as
+    # spans into `text` (`encode_spans`); all empty for other passages.
+    tag: str = ""
+    cite: str = ""
+    highlights: str = ""
+    underlines: str = ""
 
     def to_dict(self) -> dict:
         """The passage as `--json` outputs show it (`source` is the source id)."""
@@ -70,6 +77,15 @@ class Passage:
     def citation_label(self) -> str:
         where = f"p. {self.page}" if self.page else f"¶{self.paragraph}"
         return f"{self.title} ({self.publisher}, {self.date}), {where}"
+
+
+def encode_spans(spans) -> str:
+    """(start, end) spans as Chroma can store them: '0-12 30-41'."""
+    return " ".join(f"{s}-{e}" for s, e in spans)
+
+
+def decode_spans(text: str) -> tuple[tuple[int, int], ...]:
+    return tuple(tuple(int(x) for x in part.split("-", 1)) for part in text.split())
 
 
 def _blocks(text: str) -> list[tuple[int, int]]:
