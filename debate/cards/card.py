@@ -121,6 +121,19 @@ def _spans(items) -> tuple[Span, ...]:
     return tuple(sorted(out))
 
 
+def segments(card: Card, start: int, end: int):
+    """(start, end, underlined, highlighted) pieces of card.body[start:end], cut wherever a
+    sub-span begins or ends: how the Word and Markdown exports mark the body."""
+    edges = {start, end}
+    for s, e in (*card.underlined, *card.highlighted):
+        edges.update(x for x in (s, e) if start < x < end)
+    cuts = sorted(edges)
+    for a, b in zip(cuts, cuts[1:], strict=False):
+        under = any(s <= a and b <= e for s, e in card.underlined)
+        high = any(s <= a and b <= e for s, e in card.highlighted)
+        yield a, b, under, high
+
+
 def cite_of(passage: Passage) -> Cite:
     """The cite of a passage: the card's own cite for a card imported from a Word file,
     else the passage's source (author, date, title, publisher, URL)."""

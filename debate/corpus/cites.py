@@ -84,14 +84,14 @@ def parse_cite(line: str) -> dict:
         out["title"] = (m.group(1) if m.group(1) is not None else m.group(2)).strip()
         before, after = inner[: m.start()], inner[m.end() :]
     pieces = _pieces(before)
-    if pieces:
-        out["author"] = pieces.pop(0)
     dated = [i for i, p in enumerate(pieces) if _DATE.match(p)]
     if dated:
         i = dated[-1]
         out["date"] = pieces[i]
         after = ", ".join(pieces[i + 1 :] + [after])
         pieces = pieces[:i]
+    if pieces:
+        out["author"] = pieces.pop(0)
     out["qualification"] = ", ".join(pieces)
     out["publisher"] = ", ".join(_pieces(after))
     return out

@@ -15,6 +15,7 @@ failure or a cancel puts the pack and the index back as they were (`undo_source`
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -125,6 +126,7 @@ def prepare_source(motion: Motion, spec: SourceSpec, settings: Settings) -> Prep
         loaded.pages,
         settings.chunk_max_chars,
         settings.chunk_min_chars,
+        loaded.cards,
     )
     if not passages:
         raise SourceError(f"{spec.path}: no passages could be made from this file's text")
@@ -138,6 +140,9 @@ def prepare_source(motion: Motion, spec: SourceSpec, settings: Settings) -> Prep
                 settings.chunk_min_chars,
                 sorted((k, str(v)) for k, v in meta.items()),
                 loaded.text,
+                # a file of cards: its tags, cites and marks (absent for other sources, so
+                # their fingerprints are the ones indexes already hold)
+                *([[dataclasses.astuple(c) for c in loaded.cards]] if loaded.cards else []),
             ],
             ensure_ascii=False,
         ).encode()

@@ -3,6 +3,7 @@
 - .md/.txt: UTF-8 text, optional YAML front matter between `---` lines (metadata).
 - .html/.htm: the main text (article/main if present), without scripts, styles, menus.
 - .pdf: text per page; page spans are kept so passages know their page.
+- .docx: a Verbatim-style file of cards (debate.corpus.docx_source): one passage per card.
 
 All offsets used later refer to `LoadedSource.text`, the text after loading.
 """
@@ -17,6 +18,7 @@ from pathlib import Path
 import yaml
 
 from debate.core.errors import SourceError
+from debate.corpus.passages import CardSpan
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*\r?\n", re.DOTALL)
 _BLOCK_TAGS = ("p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "td", "dd")
@@ -43,6 +45,8 @@ class LoadedSource:
     meta: dict = field(default_factory=dict)
     # (start, end, page_number) spans into text, for PDFs; empty for other formats.
     pages: tuple[tuple[int, int, int], ...] = ()
+    # The cards of a Word file of cards, in order; empty for other formats.
+    cards: tuple[CardSpan, ...] = ()
 
 
 def _read_text(path: Path) -> str:
@@ -52,7 +56,7 @@ def _read_text(path: Path) -> str:
         raise SourceError(f"{path}: cannot read file ({exc.strerror or exc})") from exc
     if b"\x00" in raw[:8192]:
         raise SourceError(
-            f"{path}: looks like a binary file, not text; save it as .md/.txt/.html/.pdf"
+            f"{path}: looks like a binary file, not text; save it as .md/.txt/.html/.pdf/.docx"
         )
     try:
         return raw.decode("utf-8-sig")
@@ -140,12 +144,20 @@ def load_pdf(path: Path) -> LoadedSource:
     return LoadedSource(text="\n\n".join(parts), meta=meta, pages=tuple(pages))
 
 
+def load_docx(path: Path) -> LoadedSource:
+    from debate.corpus.docx_source import read_docx
+
+    read = read_docx(path)
+    return LoadedSource(text=read.text, meta=read.meta, cards=read.cards)
+
+
 LOADERS = {
     ".md": load_text,
     ".txt": load_text,
     ".html": load_html,
     ".htm": load_html,
     ".pdf": load_pdf,
+    ".docx": load_docx,
 }
 
 
@@ -154,7 +166,7 @@ def load_source(path: Path) -> LoadedSource:
     loader = LOADERS.get(path.suffix.lower())
     if loader is None:
         raise SourceError(
-            f"{path}: unsupported file type {path.suffix!r}; use .md, .txt, .html or .pdf"
+            f"{path}: unsupported file type {path.suffix!r}; use .md, .txt, .html, .pdf or .docx"
         )
     if not path.is_file():
         raise SourceError(f"{path}: file does not exist")

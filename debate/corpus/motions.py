@@ -44,7 +44,7 @@ def other_side(side: str) -> str:
 
 STANCES = ("supports", "opposes", "mixed")
 KINDS = ("news", "analysis", "official", "data", "opinion", "other")
-SOURCE_SUFFIXES = (".md", ".txt", ".html", ".htm", ".pdf")
+SOURCE_SUFFIXES = (".md", ".txt", ".html", ".htm", ".pdf", ".docx")
 REQUIRED_SOURCE_FIELDS = ("title", "publisher", "date", "url")
 # A source's `stance` is optional: a coach may label it (a prior for the whole source), or
 # leave it out, as most uploaded articles come; the stance of each sentence is read at
@@ -341,7 +341,7 @@ def check_file(path: Path, name: str, max_mb: float) -> str:
     suffix = Path(name).suffix.lower()
     if suffix not in SOURCE_SUFFIXES:
         raise SourceError(
-            f"{name}: unsupported file type {suffix or '(none)'}; use .pdf, .html, .md or .txt"
+            f"{name}: unsupported file type {suffix or '(none)'}; use .pdf, .html, .md, .txt or .docx"
         )
     if not path.is_file():
         raise SourceError(f"{name}: no such file")

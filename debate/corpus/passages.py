@@ -7,6 +7,7 @@ Ids are derived from content, so re-ingesting the same text yields the same ids.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from dataclasses import asdict, dataclass
 
@@ -176,6 +177,20 @@ def page_of(offset: int, pages: tuple[tuple[int, int, int], ...]) -> int:
     return 0
 
 
+@dataclass(frozen=True)
+class CardSpan:
+    """A card of a Word file (debate.corpus.docx_source): its body is text[start:end]; its
+    highlighted and underlined words are spans relative to the body; `cite` holds the
+    fields of debate.corpus.cites.CITE_FIELDS."""
+
+    start: int
+    end: int
+    tag: str
+    cite: dict
+    highlights: tuple[tuple[int, int], ...] = ()
+    underlines: tuple[tuple[int, int], ...] = ()
+
+
 def make_passages(
     motion: str,
     source_id: str,
@@ -184,7 +199,12 @@ def make_passages(
     pages: tuple[tuple[int, int, int], ...] = (),
     max_chars: int = 1200,
     min_chars: int = 120,
+    cards: tuple[CardSpan, ...] = (),
 ) -> list[Passage]:
+    """The source's passages: paragraph-sized chunks, or, for a file of cards, one passage
+    per card (a card is the debater's unit: it is read, cited and kept whole)."""
+    if cards:
+        return _card_passages(motion, source_id, text, meta, cards)
     seen: dict[str, int] = {}
     passages = []
     for start, end, paragraph in chunk_spans(text, max_chars, min_chars):
@@ -208,6 +228,49 @@ def make_passages(
                 url=str(meta.get("url", "")),
                 stance=str(meta.get("stance", "")),
                 kind=str(meta.get("kind", "") or ""),
+            )
+        )
+    return passages
+
+
+def _card_passages(
+    motion: str, source_id: str, text: str, meta: dict, cards: tuple[CardSpan, ...]
+) -> list[Passage]:
+    """One passage per card; where the card's cite names its author, title, publisher,
+    date or URL, the passage carries those (the evidence panel shows the card's own source),
+    else the Word file's."""
+    seen: dict[str, int] = {}
+    passages = []
+    for number, card in enumerate(cards, 1):
+        chunk = text[card.start : card.end]
+        occurrence = seen.get(chunk, 0)
+        seen[chunk] = occurrence + 1
+
+        def field(key: str, card: CardSpan = card) -> str:
+            return str(card.cite.get(key) or meta.get(key, "") or "")
+
+        passages.append(
+            Passage(
+                id=passage_id(motion, source_id, chunk, occurrence),
+                motion=motion,
+                source_id=source_id,
+                text=chunk,
+                start=card.start,
+                end=card.end,
+                paragraph=number,
+                title=field("title"),
+                author=field("author"),
+                publisher=field("publisher"),
+                date=field("date"),
+                url=field("url")
+                if str(card.cite.get("url", "")).startswith("http")
+                else str(meta.get("url", "")),
+                stance=str(meta.get("stance", "")),
+                kind=str(meta.get("kind", "") or ""),
+                tag=card.tag,
+                cite=json.dumps(card.cite, ensure_ascii=False, sort_keys=True),
+                highlights=encode_spans(card.highlights),
+                underlines=encode_spans(card.underlines),
             )
         )
     return passages
