@@ -1,5 +1,5 @@
 # make serve  - set everything up and open the app on the default motion
-# make test   - set everything up (venv, packages, chromium) and run the whole test suite
+# make test   - set everything up (venv, packages, chromium, LibreOffice) and run the whole test suite
 # make bench  - run the benchmarks (debate-tools bench: table on stdout, JSON under .debate/bench/)
 # make eval   - run the faithfulness eval suites (report under evals/reports/)
 
@@ -12,7 +12,7 @@ export ANONYMIZED_TELEMETRY := False
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: serve test bench eval install install-test chromium lint clean
+.PHONY: serve test bench eval install install-test chromium libreoffice lint clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) (Python 3.11)"; exit 1; }
@@ -40,12 +40,22 @@ chromium:
 	fi
 	@/usr/bin/chromium --version
 
+# LibreOffice (Writer) and poppler's pdftoppm: the card tests open the exported Word files
+# in LibreOffice, convert them to PDF and render the first page.
+libreoffice:
+	@if ! command -v libreoffice >/dev/null 2>&1 || ! command -v pdftoppm >/dev/null 2>&1; then \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq libreoffice-writer poppler-utils >/dev/null; \
+	fi
+	@libreoffice --version
+
 serve: install
 	$(BIN)/debate serve
 
 # The suite on 4 worker processes (most tests wait on a server, a browser or a child process;
 # tests/conftest.py keeps the ones sharing a served app or an index on one worker).
-test: install-test chromium
+test: install-test chromium libreoffice
 	$(BIN)/pytest -q -ra --durations=20 -n 4 --dist loadgroup
 
 bench: install

@@ -146,8 +146,12 @@ def ingest(
 @app.command("add-source")
 def add_source(
     motion: str = typer.Argument(..., help="Motion id or path to a motion folder."),
-    file: Path = typer.Argument(..., help="The source file: .md, .txt, .html or .pdf."),
-    title: str = typer.Option(None, help="Title (for .html/.pdf, or text without front matter)."),
+    file: Path = typer.Argument(
+        ..., help="The source file: .md, .txt, .html, .pdf or .docx (Verbatim cards)."
+    ),
+    title: str = typer.Option(
+        None, help="Title (for .html/.pdf/.docx, or text without front matter)."
+    ),
     publisher: str = typer.Option(None, help="Publisher."),
     author: str = typer.Option(None, help="Author (optional)."),
     date: str = typer.Option(None, help="Publication date, YYYY-MM-DD."),
@@ -723,6 +727,50 @@ def feedback(
     console.print(table)
     for i, idea in enumerate(result.ballot.improvements, 1):
         console.print(Text(f"{i}. {idea}"), soft_wrap=True)
+
+
+cards_app = typer.Typer(
+    help="Evidence cards: export the cards of a saved round to Word or Markdown.",
+    no_args_is_help=True,
+)
+app.add_typer(cards_app, name="cards")
+
+
+@cards_app.command("export")
+def cards_export(
+    transcript: Path = typer.Argument(..., help="A saved transcript (JSON)."),
+    docx: Path = typer.Option(None, "--docx", help="Write the cards as Word (Verbatim styles)."),
+    md: Path = typer.Option(None, "--md", help="Write the cards as Markdown."),
+    data_dir: Path = typer.Option(None, help="[DEBATE_DATA_DIR]"),
+) -> None:
+    """Export the cards of a saved round: the student's saved cards, then every card the
+    bot read (its quotations, cut word for word from the cited passages, each tagged with
+    the claim it backs). With neither --docx nor --md the Markdown is printed."""
+    from debate.cards.docx_out import write_docx
+    from debate.cards.markdown import case_markdown
+    from debate.cards.round_cards import round_case_file
+    from debate.corpus.motions import load_motion
+
+    data, settings = _round_source(transcript, data_dir)
+    try:
+        try:
+            title = load_motion(str(data["motion"]), settings.corpus_dir).title
+        except DebateError:
+            title = str(data["motion"])  # a motion since removed: its id will do
+        case = round_case_file(data, title)
+        if docx is None and md is None:
+            print(case_markdown(case), end="")
+            return
+        if docx is not None:
+            write_docx(case, docx)
+        if md is not None:
+            md.parent.mkdir(parents=True, exist_ok=True)
+            md.write_text(case_markdown(case), encoding="utf-8")
+    except (DebateError, OSError) as exc:
+        fail(str(exc))
+    cards = len(case.cards())
+    for path in (p for p in (docx, md) if p is not None):
+        console.print(f"[green]wrote[/] {path} ({cards} cards)", highlight=False)
 
 
 def main() -> None:

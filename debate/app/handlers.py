@@ -337,6 +337,8 @@ def _count_passages(upload: Path, name: str, settings) -> int:
         loaded = load_source(upload)
     except SourceError as exc:  # name the user's file, not the server's temp path
         raise SourceError(str(exc).replace(str(upload), name)) from exc
+    if loaded.cards:  # a Word file of cards: one passage per card
+        return len(loaded.cards)
     return len(chunk_spans(loaded.text, settings.chunk_max_chars, settings.chunk_min_chars))
 
 
@@ -367,7 +369,7 @@ def start_upload(
     another upload to the same motion is queued or running."""
     require_coach(state, runtime)
     if not upload or not isinstance(upload, str):
-        raise SourceError("Choose a file to upload first (.pdf, .html, .md or .txt).")
+        raise SourceError("Choose a file to upload first (.pdf, .html, .md, .txt or .docx).")
     motion = runtime.motion(known_motion(runtime, motion_id))
     form = {k: (clean_input(v) if isinstance(v, str) else v) for k, v in dict(form).items()}
     if form.get("stance") == "unlabelled":

@@ -17,7 +17,7 @@ from debate.app.runtime import OFFLINE, Runtime
 from debate.core.config import Settings
 
 STATIC = Path(__file__).resolve().parent / "static"
-UPLOAD_TYPES = [".pdf", ".html", ".htm", ".md", ".txt"]
+UPLOAD_TYPES = [".pdf", ".html", ".htm", ".md", ".txt", ".docx"]
 STANCE_CHOICES = [
     ("not labelled (each sentence is read)", "unlabelled"),
     ("supports the thesis", "supports"),
@@ -152,12 +152,12 @@ def sources_panel(ui: SimpleNamespace, settings: Settings) -> None:
     with gr.Accordion("Add a source", open=False, elem_id="sources"):
         ui.src_motion = gr.Dropdown(label="Motion", choices=[])
         ui.src_file = gr.File(
-            label=f"Source file (.pdf .html .md .txt, up to {settings.upload_max_mb:g} MB)",
+            label=f"Source file (.pdf .html .md .txt .docx, up to {settings.upload_max_mb:g} MB)",
             file_types=UPLOAD_TYPES,
             type="filepath",
             elem_id="source-file",
         )
-        gr.Markdown("Metadata (needed for .pdf/.html and for .md/.txt without front matter):")
+        gr.Markdown("Metadata (needed for .pdf/.html/.docx and for .md/.txt without front matter):")
         ui.s_title = gr.Textbox(label="Title", elem_id="src-title")
         with gr.Row():
             ui.s_pub = gr.Textbox(label="Publisher", elem_id="src-publisher")

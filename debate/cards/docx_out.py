@@ -26,7 +26,7 @@ from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.text import WD_COLOR_INDEX
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Pt
+from docx.shared import Pt, RGBColor
 
 from debate.cards.card import Card, segments
 from debate.cards.casefile import POCKET, TAG, CaseFile
@@ -72,6 +72,8 @@ def add_styles(document) -> None:
         style.quick_style = True
         style.font.size = Pt(HEADING_SIZES[level])
         style.font.bold = True
+        style.font.italic = False  # Verbatim's headings are upright and black
+        style.font.color.rgb = RGBColor(0, 0, 0)
         _outline(style, level)
     cite = _char_style(styles, CITE_STYLE)
     cite.font.bold = True

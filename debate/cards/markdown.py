@@ -6,8 +6,8 @@
     The card's text, with **underlined words** and ==highlighted words== (both: ==**x**==).
 
 Each line of a card's body is a paragraph; characters Markdown would read as marks
-(`\\ * _ = # [ ] < >` and backquotes) are escaped with a backslash, so the words are the
-source's, character for character, once the marks are read.
+(`\\ * _ = # [ ] < >` and backquotes) are escaped with a backslash, URLs excepted, so the
+words are the source's, character for character, once the marks are read.
 """
 
 from __future__ import annotations
@@ -20,8 +20,13 @@ from debate.cards.casefile import POCKET, TAG, CaseFile
 _SPECIAL = re.compile(r"([\\`*_=#\[\]<>])")
 
 
+_URL = re.compile(r"(https?://\S+)")
+
+
 def escape(text: str) -> str:
-    return _SPECIAL.sub(r"\\\1", text)
+    """Text with Markdown's marks escaped; URLs are left as they are (autolinks)."""
+    parts = _URL.split(text)
+    return "".join(p if i % 2 else _SPECIAL.sub(r"\\\1", p) for i, p in enumerate(parts))
 
 
 def body_markdown(card: Card) -> str:
