@@ -165,13 +165,14 @@ def is_cite(paragraph) -> bool:
 
 
 def cite_fields(paragraph) -> dict:
-    """The cite's fields (debate.corpus.cites.parse_cite); when the full reference names no
-    author, the short cite's name is taken, and its year when it has four digits."""
+    """The cite's fields (debate.corpus.cites.parse_cite); a cite without a parenthesised
+    full reference gets its author from the short cite's name (and its year when it has
+    four digits)."""
     fields = parse_cite(paragraph.text)
     short = " ".join(
         r.text for r in _runs(paragraph) if _has_style(r, CITE_STYLE) or _bold(r)
     ).strip()
-    if short and not fields["author"]:
+    if short and not any(mark in paragraph.text for mark in "(["):
         year = _YEAR.search(short)
         fields["author"] = short[: year.start()].strip() if year else short
         if year and len(year.group(1)) == 4 and not fields["date"]:
