@@ -91,6 +91,8 @@ should would will may might must yesterday last next over under into about again
 during without within until through across despite because rather than whether key facts
 overall together similarly likewise unlike notably crucially importantly clearly of course ask madam
 mister mr mrs ms dr speaker chair judge judges ladies gentlemen please thank thanks good very well where
+once unless whereas whenever wherever upon toward towards among amid beyond throughout later earlier
+soon often never always sometimes every few several much little whose whom
 """.split()
 )
 NEGATIONS = frozenset(
@@ -212,18 +214,26 @@ def entities_in(text: str, gaz: Gazetteer | None = None) -> list[str]:
     first = re.match(r"\W*([\w'’-]+)", text)
     for m in _CAPITALISED.finditer(text):
         word = m.group(0).replace("’", "'")
-        if first and m.start() == first.start(1) and re.search(r"(ing|ly|ed|ike)$", word):
-            continue  # "Speaking in New York, ..." starts a sentence, names nothing
         word = re.sub(r"'s?$", "", word)
         low = fold_accents(word.lower())
+        if first and m.start() == first.start(1) and _plain_first_word(low):
+            continue  # "Speaking in New York, ...", "Once the sanctions bit, ...": no name
         if low in _COMMON_CAPS or low in MONTHS or len(low) < 2:
             continue
         for part in low.split("-"):
             if part in ("anti", "pro", "non", "ex", "post", "pre", "neo", "self", "so"):
                 continue  # "Anti-Western", "Pro-Russian": the name is the other part
+            if part[:1].isdigit():
+                continue  # "MiG-29s": a model number (layer 3 checks it as a number)
             if part and part not in out and part not in _COMMON_CAPS:
                 out.append(part)
     return out
+
+
+def _plain_first_word(low: str) -> bool:
+    """A sentence's first word that is capitalised only because it starts the sentence: a
+    function word ("Once", "When") or an -ing, -ly, -ed or -ike form."""
+    return low in _STOPWORDS or bool(re.search(r"(ing|ly|ed|ike)$", low))
 
 
 def initialisms(text: str) -> set[str]:
@@ -258,45 +268,96 @@ def content_tokens(text: str) -> frozenset[str]:
     )
 
 
+# A negation's scope ends with its clause: at a comma, semicolon, colon, bracket or dash.
+_CLAUSE_END = frozenset(",;:()–—")
+# "X rather than Y", "X instead of Y" deny Y as "not Y, but X" does.
+_CONTRAST = {("rather", "than"), ("instead", "of")}
+# A claim may render a passage's negation in other words: "rejected" for "rejecting",
+# "no longer worked" for "stopped working". Such a word of the passage licenses a claim
+# negation of the same stem (CESSATION words license "no longer"), and only that one.
+CESSATION = frozenset("stopped ceased halted ended".split())
+
+
 def _negation_positions(words: list[str]) -> list[int]:
-    return [i for i, w in enumerate(words) if w in NEGATIONS or w.endswith("n't")]
+    """Where the negations are: a word of NEGATIONS or an n't, the second
+    word of a contrast ("rather than"), and "neither ... nor" once (the nor is its
+    neither's)."""
+    out: list[int] = []
+    for i, w in enumerate(words):
+        if i and (words[i - 1], w) in _CONTRAST:
+            out.append(i)
+        elif w == "nor" and "neither" in words[max(0, i - 8) : i]:
+            continue
+        elif w in NEGATIONS or w.endswith("n't"):
+            out.append(i)
+    return out
 
 
 def _polarity(text: str) -> tuple[list[str], list[int], set[str]]:
-    words = re.findall(r"[a-z0-9']+", fold_accents(text.lower().replace("’", "'")))
+    """The text's words (with clause-ending punctuation as tokens of their own), the
+    positions of its negations, and its content stems."""
+    words = _clause_words(text)
     return words, _negation_positions(words), content_tokens(text)
+
+
+def _clause_words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9']+|[,;:()–—]", fold_accents(text.lower().replace("’", "'")))
+
+
+def _licensed(words: list[str], i: int, sentence: list[str]) -> bool:
+    """Does the passage sentence render the claim's negation at i in other words (see
+    CESSATION)?"""
+    if words[i] == "no" and words[i + 1 : i + 2] == ["longer"]:
+        return any(w in CESSATION for w in sentence)
+    if words[i] not in NEGATIONS or len(words[i]) < 5:
+        return False  # not, no, never...: a particle, matched by a particle
+    root = words[i][:5]  # refus-, rejec-, denie- / deny-, decli-, faile-
+    return any(w.startswith(root) for w in sentence if w not in NEGATIONS)
+
+
+def _scope(words: list[str], i: int, width: int) -> set[str]:
+    """The content stems a negation at i denies: its next `width` words, within its clause."""
+    out: set[str] = set()
+    for w in words[i + 1 : i + 1 + width]:
+        if w in _CLAUSE_END:
+            break
+        out |= content_tokens(w)
+    return out
 
 
 def negation_flip(claim: str, window: list[str]) -> str | None:
     """A reason when the claim negates what the window (the best-matching passage sentences)
     asserts, or drops one of its negations; None when polarity agrees.
 
-    Lexical: each negation of the claim is aligned with the window sentence that shares most
-    content words with what it negates (the next six words); a sentence that receives more
-    negations than it has is a flip. A window negation whose next four content words reappear
-    in the claim (two or more) must be matched by a claim negation in that sentence."""
+    Lexical, clause by clause: each negation of the claim is aligned with the window
+    sentence that shares most content words with what it negates (its next six words up to
+    the end of its clause; the whole claim when no sentence shares one of those); a
+    sentence that receives more negations than it has, not counting those it renders in
+    other words (_licensed), is a flip. A window negation whose next four content words
+    within its clause reappear in the claim (two or more) must be matched by a claim
+    negation in that sentence."""
     c_words, c_neg, c_content = _polarity(claim)
     sentences = [_polarity(s) for s in window]
     if not sentences:
         return None
-
-    def scope(words: list[str], i: int, width: int) -> set[str]:
-        return content_tokens(" ".join(words[i + 1 : i + 1 + width]))
-
-    assigned = [0] * len(sentences)
+    assigned = [0] * len(sentences)  # claim negations aligned with each sentence...
+    unlicensed = [0] * len(sentences)  # ...and those of them it does not render otherwise
     for i in c_neg:
-        negated = scope(c_words, i, 6) or c_content
+        negated = _scope(c_words, i, 6)
         overlaps = [len(negated & content) for _, _, content in sentences]
+        if not any(overlaps):
+            overlaps = [len(c_content & content) for _, _, content in sentences]
         best = max(range(len(sentences)), key=overlaps.__getitem__)
         if overlaps[best]:
             assigned[best] += 1
+            unlicensed[best] += not _licensed(c_words, i, sentences[best][0])
     for k, (words, neg, _) in enumerate(sentences):
-        if assigned[k] > len(neg):
+        if unlicensed[k] > len(neg):
             said = " ".join(c_words[c_neg[0] : c_neg[0] + 4])
             return f'negation: the sentence says "{said}" but the passage does not negate it'
-        needed = [j for j in neg if len(scope(words, j, 4) & c_content) >= 2]
+        needed = [j for j in neg if len(_scope(words, j, 4) & c_content) >= 2]
         if len(needed) > assigned[k]:
-            said = " ".join(words[needed[0] : needed[0] + 4])
+            said = " ".join(w for w in words[needed[0] : needed[0] + 5] if w not in _CLAUSE_END)
             return f'negation: the passage says "{said}" but the sentence drops the negation'
     return None
 
