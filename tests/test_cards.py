@@ -106,6 +106,20 @@ def test_bad_spans_and_tags_are_refused_with_a_message(seed):
         card_from_passage(p, 0, 20, "   ")
     with pytest.raises(CardError, match="overlap"):
         card_from_passage(p, 0, 40, "tag", highlighted=[(0, 10), (5, 12)])
+    with pytest.raises(CardError, match="outside"):
+        card_from_passage(p, 0, 40, "tag", underlined=[(30, 41)])
+    with pytest.raises(CardError, match="no words"):
+        card_from_passage(p, p.text.index(" "), p.text.index(" ") + 1, "tag")
+
+
+def test_a_selection_loses_its_outer_spaces_and_keeps_its_marks_on_the_same_words(seed):
+    _, passages = seed
+    p = passages[3]
+    at = p.text.index(" Belgrade has")
+    card = card_from_passage(p, at, at + 14, "tag", highlighted=[(1, 9)], underlined=[(0, 14)])
+    assert card.body == "Belgrade has" and card.start == p.start + at + 1
+    assert card.body[slice(*card.highlighted[0])] == "Belgrade"
+    assert card.underlined == ((0, len("Belgrade has")),)
 
 
 def test_a_quote_is_found_exactly_or_despite_spacing_and_case(seed):

@@ -487,3 +487,26 @@ def test_the_page_accepts_a_team_file(page, tmp_path):
         p.tag for p in stored(runtime.settings, "cats-dogs") if p.source_id.startswith("styled")
     }
     assert tags == {t for t, _, _ in TEAM_CARDS}
+
+
+def test_debate_add_source_takes_a_team_file_and_refuses_a_macro_one(
+    world, hostile_files, tmp_path
+):
+    from typer.testing import CliRunner
+
+    from debate.cli import app
+
+    settings, _, _ = world
+    env = {"DEBATE_CORPUS_DIR": str(settings.corpus_dir), "DEBATE_DATA_DIR": str(settings.data_dir)}
+    fields = [f"--{k}={v}" for k, v in META.items()]
+    runner = CliRunner(env=env)
+    before = pack_and_index(settings, "again")
+    refused = runner.invoke(app, ["add-source", "again", str(hostile_files["macro"]), *fields])
+    assert refused.exit_code == 1 and "macros" in refused.output, refused.output
+    assert pack_and_index(settings, "again") == before
+    team = make_team_file(tmp_path / "cli-team.docx")
+    added = runner.invoke(app, ["add-source", "again", str(team), *fields])
+    assert added.exit_code == 0, added.output
+    assert f"{len(TEAM_CARDS)} passages" in added.output
+    tags = {p.tag for p in stored(settings, "again") if p.source_id.startswith("cli-team")}
+    assert tags == {t for t, _, _ in TEAM_CARDS}

@@ -134,6 +134,12 @@ def segments(card: Card, start: int, end: int):
         yield a, b, under, high
 
 
+def _shifted(spans, by: int, length: int) -> tuple[Span, ...]:
+    """Sub-spans moved left by `by` and clipped to a body of `length`; empty ones dropped."""
+    out = [(max(s - by, 0), min(e - by, length)) for s, e in _spans(spans)]
+    return tuple((s, e) for s, e in out if e > s)
+
+
 def cite_of(passage: Passage) -> Cite:
     """The cite of a passage: the card's own cite for a card imported from a Word file,
     else the passage's source (author, date, title, publisher, URL)."""
@@ -172,6 +178,15 @@ def card_from_passage(
         raise CardError(
             f"the selection {start}..{end} runs past the passage ({len(passage.text)} characters)"
         )
+    # A selection's spaces at either end are not part of the card (Word drops them too).
+    chunk = passage.text[start:end]
+    lead, kept = len(chunk) - len(chunk.lstrip()), len(chunk.strip())
+    if not kept:
+        raise CardError("the selection holds no words: select the words of the card")
+    for name, spans in (("highlighted", highlighted), ("underlined", underlined)):
+        _check_spans(name, _spans(spans), len(chunk))
+    start, end = start + lead, start + lead + kept
+    highlighted, underlined = _shifted(highlighted, lead, kept), _shifted(underlined, lead, kept)
     card = Card(
         tag=clean_tag(tag),
         cite=cite_of(passage),
