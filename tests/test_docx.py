@@ -361,6 +361,20 @@ def _lying_sizes(data: bytes) -> bytes:
     return bytes(raw)
 
 
+LAUGHS = "".join(f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(2, 10))
+XML_BOMB = (
+    '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol1 "lol">' + LAUGHS + "]>"
+    '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+    '<w:body><w:p><w:pPr><w:pStyle w:val="Heading4"/></w:pPr><w:r><w:t>&lol9;</w:t></w:r></w:p>'
+    "<w:p><w:r><w:t>&lol9;</w:t></w:r></w:p></w:body></w:document>"
+).encode()
+
+
+def _xml_bomb(data: bytes) -> bytes:
+    """document.xml expands a billion times through nested entities (lxml refuses it)."""
+    return _rezip(data, edit=lambda name, body: XML_BOMB if name == "word/document.xml" else body)
+
+
 def _no_headings() -> bytes:
     buffer = io.BytesIO()
     d = docx.Document()
@@ -382,6 +396,7 @@ HOSTILE = {
         "zip bomb",
     ),
     "lying-sizes": (_lying_sizes, "zip bomb"),
+    "xml-bomb": (_xml_bomb, "damaged .docx"),
     "no-headings": (lambda v: _no_headings(), "no cards found"),
     "not-a-zip": (lambda v: b"This is not a Word file at all. " * 40, "not a readable .docx"),
     "truncated": (lambda v: v[: len(v) * 2 // 3], "not a readable .docx"),
