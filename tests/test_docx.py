@@ -69,9 +69,10 @@ TEAM_CARDS = [
 
 
 def make_team_file(path: Path, *, styled: bool = False, highlight_second: str = "g") -> Path:
-    """A team's Verbatim-style file, made without our exporter: the built-in Heading 1-4 (or,
-    styled, Verbatim's own names based on them and a Cite style), direct bold for the short
-    cite, direct underline and Word highlight on runs; an analytic (a tag without text)."""
+    """A team's Verbatim-style file, made without our exporter: the built-in Heading 1-4,
+    direct bold for the short cite and direct underline (or, styled, Verbatim's own names
+    based on them, Cite and Underline styles, and Word's italic Emphasis on the other
+    runs), Word highlight on runs; an analytic (a tag without text)."""
     d = docx.Document()
     names = {1: "Heading 1", 2: "Heading 2", 3: "Heading 3", 4: "Heading 4"}
     if styled:
@@ -80,6 +81,7 @@ def make_team_file(path: Path, *, styled: bool = False, highlight_second: str = 
             st.base_style = d.styles[f"Heading {level}"]
             names[level] = name
         d.styles.add_style("Cite", WD_STYLE_TYPE.CHARACTER).font.bold = True
+        d.styles.add_style("Underline", WD_STYLE_TYPE.CHARACTER).font.underline = True
     d.add_paragraph("Cats Aff", style=names[1])
     d.add_paragraph("1AC", style=names[2])
     d.add_paragraph("Care", style=names[3])
@@ -93,7 +95,10 @@ def make_team_file(path: Path, *, styled: bool = False, highlight_second: str = 
         body = d.add_paragraph()
         for text, marks in runs:
             run = body.add_run(text)
-            run.font.underline = "u" in marks or None
+            if styled:  # underline by a character style; Word's own Emphasis is italic only
+                run.style = "Underline" if "u" in marks else "Emphasis"
+            else:
+                run.font.underline = "u" in marks or None
             if "h" in marks:
                 run.font.highlight_color = WD_COLOR_INDEX.YELLOW
             if "g" in marks and number == 1 and highlight_second:

@@ -133,10 +133,10 @@ def _has_style(run, name: str) -> bool:
 
 
 def _underlined(run) -> bool:
-    if run.font.underline:
-        return True
-    if _has_style(run, UNDERLINE_STYLE) or _has_style(run, EMPHASIS_STYLE):
-        return True
+    """Underlined directly or by its character style (Verbatim's Underline and Emphasis
+    styles underline; Word's own Emphasis, italic, does not)."""
+    if run.font.underline is not None:
+        return bool(run.font.underline)
     return any(s.font.underline for s in _style_chain(run.style))
 
 
