@@ -729,6 +729,47 @@ def feedback(
         console.print(Text(f"{i}. {idea}"), soft_wrap=True)
 
 
+@app.command()
+def prep(
+    motion: str = typer.Argument(
+        ..., help="Motion id (folder under corpus/) or path to a motion folder."
+    ),
+    side: str = typer.Option(
+        ..., "--side", help="The side to prepare: defend (the thesis) or attack (it)."
+    ),
+    docx: Path = typer.Option(None, "--docx", help="Write the case file as Word (Verbatim)."),
+    md: Path = typer.Option(None, "--md", help="Write the case file as Markdown."),
+    data_dir: Path = typer.Option(None, help="Where the index lives [DEBATE_DATA_DIR]."),
+) -> None:
+    """Build a case file for one side: each of its contentions with its best two cards,
+    then blocks: for each contention of the other side, the coach's block from
+    motion.yaml (if any) and the cards that answer it. Cards are cut word for word from
+    the motion's indexed sources (run `debate ingest MOTION` first). With neither --docx
+    nor --md the Markdown is printed."""
+    from debate.coach.prep import case_markdown, prepare, write_case
+    from debate.corpus.motions import SIDES, load_motion
+
+    if side not in SIDES:
+        fail(f"unknown side {side!r}: use --side defend or --side attack")
+    settings = settings_from(data_dir=data_dir)
+    try:
+        pack = load_motion(motion, settings.corpus_dir)
+        with progress_bar("[bold]{task.description}") as bar:
+            task = bar.add_task("preparing contentions and blocks", total=None)
+            result = prepare(
+                pack, side, settings, lambda d, t: bar.update(task, completed=d, total=t)
+            )
+        if docx is None and md is None:
+            print(case_markdown(result), end="")
+            return
+        write_case(result, docx=docx, md=md)
+    except DebateError as exc:
+        fail(str(exc))
+    cards = len(result.cards())
+    for path in (p for p in (docx, md) if p is not None):
+        console.print(f"[green]wrote[/] {path} ({cards} cards)", highlight=False)
+
+
 cards_app = typer.Typer(
     help="Evidence cards: export the cards of a saved round to Word or Markdown.",
     no_args_is_help=True,

@@ -22,7 +22,7 @@ from types import SimpleNamespace
 import gradio as gr
 from gradio.utils import get_upload_folder
 
-from debate.app import coaching, render
+from debate.app import cards_panel, coaching, render
 from debate.app import handlers as h
 from debate.app.access import COACH, PLUMBING
 from debate.app.runtime import Runtime
@@ -65,6 +65,7 @@ def wire(demo: gr.Blocks, ui: SimpleNamespace, runtime: Runtime) -> None:
     wire_sources(ui, runtime)
     wire_new_motion(ui, runtime)
     coaching.wire(ui, runtime)
+    cards_panel.wire(ui)
 
 
 def render_view(st: h.TabState) -> tuple:

@@ -178,7 +178,9 @@ def evidence_html(state: TabState) -> str:
     if state.focus_turn is None or state.focus_turn >= len(state.session.turns):
         return render.evidence_panel(None, "", None)
     turn = state.session.turns[state.focus_turn]
-    return render.evidence_panel(state.focus_turn, turn.text, turn.evidence, state.focus_n)
+    return render.evidence_panel(
+        state.focus_turn, turn.text, turn.evidence, state.focus_n, state.session.cards
+    )
 
 
 def select_citation(state: TabState, target: str) -> None:

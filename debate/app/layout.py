@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 import gradio as gr
 
-from debate.app import coaching, events, handlers, render
+from debate.app import cards_panel, coaching, events, handlers, render
 from debate.app.runtime import OFFLINE, Runtime
 from debate.core.config import Settings
 
@@ -205,10 +205,14 @@ def build_app(settings: Settings, runtime: Runtime | None = None) -> gr.Blocks:
                 chat_panel(ui)
             with gr.Column(scale=2, min_width=300):
                 evidence_panel(ui)
+                cards_panel.cut_button(ui)
+                cards_panel.panel(ui)  # My cards
                 coaching.panel(ui)  # feedback, flow, ballot
+                cards_panel.prep_panel(ui)
                 timer_lengths_panel(ui)
                 coach_panel(ui, runtime)
         citation_bridge(ui)
+        cards_panel.bridge(ui)
         events.wire(demo, ui, runtime)
     return demo
 

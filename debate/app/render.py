@@ -206,18 +206,29 @@ def quotes_citing(text: str, number: int) -> list[str]:
     return quotes
 
 
-def highlight(passage_text: str, quotes: Sequence[str]) -> tuple[str, int]:
-    """Passage as HTML with each found quote in <mark>; returns (html, number found)."""
-    spans = sorted({s for q in quotes if (s := find_quote(q, passage_text))})
-    out, pos, found = [], 0, 0
-    for start, end in spans:
+def highlight(
+    passage_text: str, quotes: Sequence[str], cards: Sequence[tuple[int, int]] = ()
+) -> tuple[str, int]:
+    """Passage as HTML with each found quote in <mark class="quote"> and each of the
+    student's cards cut from it (offsets into passage_text) in <mark class="my-card">, a
+    card winning where the two overlap; returns (html, number of quotes found)."""
+    quote_spans = sorted({s for q in quotes if (s := find_quote(q, passage_text))})
+    card_spans = sorted({(s, e) for s, e in cards if 0 <= s < e <= len(passage_text)})
+    marks = [(s, e, "my-card") for s, e in card_spans]
+    marks += [
+        (s, e, "quote")
+        for s, e in quote_spans
+        if not any(s < ce and cs < e for cs, ce in card_spans)
+    ]
+    out, pos = [], 0
+    for start, end, cls in sorted(marks):
         if start < pos:
             continue
         out.append(esc(passage_text[pos:start]))
-        out.append(f'<mark class="quote">{esc(passage_text[start:end])}</mark>')
-        pos, found = end, found + 1
+        out.append(f'<mark class="{cls}">{esc(passage_text[start:end])}</mark>')
+        pos = end
     out.append(esc(passage_text[pos:]))
-    return "".join(out), found
+    return "".join(out), len(quote_spans)
 
 
 # ---------------------------------------------------------------- evidence panel
@@ -239,8 +250,17 @@ def _source_line(p: Passage) -> str:
     )
 
 
-def evidence_card(number: int, passage: Passage, quotes: Sequence[str], focused: bool) -> str:
-    body, found = highlight(passage.text, quotes)
+def evidence_card(
+    number: int,
+    passage: Passage,
+    quotes: Sequence[str],
+    focused: bool,
+    cards: Sequence[tuple[int, int]] = (),
+) -> str:
+    """One passage of the panel. Its text can be cut into a card by selecting it (app.js
+    reads the selection's offsets in `blockquote.ev-text`); a cited one has a "Save as
+    card" button for the words the bot quoted."""
+    body, found = highlight(passage.text, quotes, cards)
     missing = len(quotes) - found
     note = (
         f'<div class="ev-warn">{missing} quoted span(s) not found in this passage</div>'
@@ -248,17 +268,36 @@ def evidence_card(number: int, passage: Passage, quotes: Sequence[str], focused:
         else ""
     )
     cls = "ev-card focused" if focused else "ev-card"
+    save = (
+        f'<button type="button" class="ev-save" data-n="{number}">Save as card</button>'
+        if quotes
+        else ""
+    )
     return (
         f'<div class="{cls}" id="ev-{number}" data-n="{number}">'
         f'<div class="ev-num">[{number}]</div>{_source_line(passage)}{note}'
-        f'<blockquote class="ev-text">{body}</blockquote></div>'
+        f'<blockquote class="ev-text" data-n="{number}">{body}</blockquote>{save}</div>'
     )
 
 
+def card_spans(cards: Sequence, passage: Passage) -> list[tuple[int, int]]:
+    """The student's cards cut from this passage, as offsets into its text."""
+    return [
+        (c.start - passage.start, c.end - passage.start)
+        for c in cards
+        if c.passage_id == passage.id
+    ]
+
+
 def evidence_panel(
-    turn_index: int | None, text: str, evidence: EvidenceList | None, focus: int | None = None
+    turn_index: int | None,
+    text: str,
+    evidence: EvidenceList | None,
+    focus: int | None = None,
+    my_cards: Sequence = (),
 ) -> str:
-    """Cited passages of one bot turn (quotes highlighted), then the uncited evidence."""
+    """Cited passages of one bot turn (quotes highlighted, and the student's `my_cards` cut
+    from them), then the uncited evidence."""
     if turn_index is None or evidence is None:
         return (
             '<div class="ev-empty">The evidence behind the bot\'s speeches appears here. '
@@ -266,7 +305,7 @@ def evidence_panel(
         )
     cited = list(dict.fromkeys(n for c in parse_citations(text) for n in c.numbers))
     cards = [
-        evidence_card(n, p, quotes_citing(text, n), n == focus)
+        evidence_card(n, p, quotes_citing(text, n), n == focus, card_spans(my_cards, p))
         for n in cited
         if (p := evidence.get(n)) is not None
     ]
@@ -283,7 +322,9 @@ def evidence_panel(
             "a fabricated citation, not to be trusted.</div>"
         )
     if uncited:
-        inner = "".join(evidence_card(n, p, (), n == focus) for n, p in uncited)
+        inner = "".join(
+            evidence_card(n, p, (), n == focus, card_spans(my_cards, p)) for n, p in uncited
+        )
         opened = " open" if focus in {n for n, _ in uncited} else ""
         parts.append(
             f'<details class="ev-uncited"{opened}><summary>Also retrieved for this '
@@ -320,3 +361,31 @@ def upload_job_html(job, others: Sequence = ()) -> str:
             f"{esc(other.key)} ({other.done}/{other.total or '?'}).</div>"
         )
     return "".join(parts)
+
+
+# ---------------------------------------------------------------- the student's cards
+
+
+def my_cards_html(cards: Sequence) -> str:
+    """The student's cards of this round: tag, cite, and the body with the highlighted
+    (read-aloud) words marked."""
+    if not cards:
+        return (
+            '<div class="my-cards-empty">No cards yet. Click <b>Save as card</b> under a cited '
+            "passage in the evidence panel, or select words of a passage and cut them.</div>"
+        )
+    items = []
+    for i, c in enumerate(cards):
+        body, pos = [], 0
+        for s, e in c.highlighted:
+            body.append(esc(c.body[pos:s]) + f'<mark class="my-card">{esc(c.body[s:e])}</mark>')
+            pos = e
+        body.append(esc(c.body[pos:]))
+        short, line = c.cite.short(), c.cite.line()
+        rest = line[len(short) :] if line.startswith(short) else f" {line}"
+        items.append(
+            f'<li class="my-card-item" data-index="{i}"><div class="my-card-tag">{esc(c.tag)}</div>'
+            f'<div class="my-card-cite"><b>{esc(short)}</b>{esc(rest)}</div>'
+            f'<blockquote class="my-card-body">{"".join(body)}</blockquote></li>'
+        )
+    return f'<ol class="my-cards" id="my-cards-list">{"".join(items)}</ol>'

@@ -61,6 +61,28 @@ class Contention:
 
 
 @dataclass(frozen=True)
+class BlockResponse:
+    """One answer in a coach's block: a tag with either a quote of a source (its id and the
+    exact words) or the coach's own analysis."""
+
+    tag: str
+    source: str = ""
+    quote: str = ""
+    analysis: str = ""
+
+
+@dataclass(frozen=True)
+class Block:
+    """A coach's prepared answer to one contention (`answers`, of `side`: the side whose
+    contention it is), written under `blocks:` in motion.yaml."""
+
+    side: str
+    answers: str  # the blocked contention's claim, as in `contentions`
+    responses: tuple[BlockResponse, ...]
+    where: str = ""  # "<motion.yaml>: field 'blocks[i]'", for errors found later
+
+
+@dataclass(frozen=True)
 class SourceSpec:
     """Where a source lives and what motion.yaml says about it (front matter adds the rest)."""
 
@@ -81,12 +103,18 @@ class Motion:
     root: Path
     # Extra names for the checker's gazetteer: canonical id -> phrases (see debate.corpus.gazetteer).
     aliases: dict = field(default_factory=dict, hash=False, compare=False)
+    # The coach's blocks (answers to contentions), in the order motion.yaml lists them.
+    blocks: tuple[Block, ...] = field(default=(), hash=False, compare=False)
 
     def side_label(self, side: str) -> str:
         return self.sides[side]
 
     def contentions_for(self, side: str) -> list[Contention]:
         return list(self.contentions.get(side, []))
+
+    def blocks_against(self, side: str) -> list[Block]:
+        """The coach's blocks answering contentions of `side`."""
+        return [b for b in self.blocks if b.side == side]
 
 
 def source_id_for(path: Path) -> str:
@@ -198,17 +226,95 @@ def load_motion_file(path: Path) -> Motion:
             raise MotionError(f"{path}: field 'sides.{side}' must be a label string")
     aliases = _parse_aliases(data.get("aliases"), path)
     gazetteer.register(motion_id, aliases)
+    contentions = _parse_contentions(_require(data, "contentions", path, dict), path)
+    sources = _expand_sources(data.get("sources"), path.parent, path)
     return Motion(
         id=motion_id,
         title=_require(data, "title", path),
         thesis=_require(data, "thesis", path),
         description=str(data.get("description") or ""),
         sides={s: sides[s] for s in SIDES},
-        contentions=_parse_contentions(_require(data, "contentions", path, dict), path),
-        sources=_expand_sources(data.get("sources"), path.parent, path),
+        contentions=contentions,
+        sources=sources,
         root=path.parent,
         aliases=aliases,
+        blocks=_parse_blocks(data.get("blocks"), contentions, sources, path),
     )
+
+
+def contention_id(side: str, index: int) -> str:
+    """The id a block may use for a contention: its side and 1-based place ('attack-2')."""
+    return f"{side}-{index}"
+
+
+def _blocked(answers, contentions: dict, where: str) -> Contention:
+    """The contention a block's `answers` names, by claim text or id ('attack-2')."""
+    if not isinstance(answers, str) or not answers.strip():
+        raise MotionError(
+            f"{where}.answers' must name a contention (its claim or an id like attack-2)"
+        )
+    wanted = " ".join(answers.split()).rstrip(".").casefold()
+    for side in SIDES:
+        for i, c in enumerate(contentions[side], 1):
+            claim = " ".join(c.claim.split()).rstrip(".").casefold()
+            if wanted in (claim, contention_id(side, i)):
+                return c
+    raise MotionError(
+        f"{where}.answers' names no contention of this motion: {answers.strip()[:80]!r} "
+        "(copy a claim from 'contentions', or use an id like attack-2)"
+    )
+
+
+def _block_response(raw, known: set[str], where: str) -> BlockResponse:
+    if not isinstance(raw, dict):
+        raise MotionError(
+            f"{where}' must be a mapping with 'tag' and 'source'+'quote' or 'analysis'"
+        )
+    tag = raw.get("tag")
+    if not isinstance(tag, str) or not tag.strip():
+        raise MotionError(f"{where}.tag' must be the response's claim in a line")
+    texts = {k: raw.get(k) for k in ("source", "quote", "analysis")}
+    for key, value in texts.items():
+        if value is not None and not isinstance(value, str):
+            raise MotionError(f"{where}.{key}' must be text, got {type(value).__name__}")
+    source, quote, analysis = ((texts[k] or "").strip() for k in ("source", "quote", "analysis"))
+    if bool(source) != bool(quote):
+        raise MotionError(
+            f"{where}' needs both 'source' (a source id) and 'quote' (its exact words)"
+        )
+    if not quote and not analysis:
+        raise MotionError(f"{where}' needs 'source' and 'quote', or 'analysis'")
+    if source and source not in known:
+        raise MotionError(
+            f"{where}.source' is not a source id of this motion: {source!r} "
+            f"(known: {', '.join(sorted(known))})"
+        )
+    return BlockResponse(" ".join(tag.split()), source, quote, analysis)
+
+
+def _parse_blocks(raw, contentions: dict, sources: tuple, path: Path) -> tuple[Block, ...]:
+    """Optional `blocks:`: each answers one contention (`answers`: claim or id) with a list
+    of `responses` (tag + source id and exact quote, or tag + analysis). The quotes are
+    found in their passages when the block is used (debate.spar.blocks)."""
+    if raw in (None, []):
+        return ()
+    if not isinstance(raw, list):
+        raise MotionError(f"{path}: field 'blocks' must be a list of blocks")
+    known = {s.id for s in sources}
+    out = []
+    for i, item in enumerate(raw, 1):
+        where = f"{path}: field 'blocks[{i}]"
+        if not isinstance(item, dict):
+            raise MotionError(f"{where}' must be a mapping with 'answers' and 'responses'")
+        contention = _blocked(item.get("answers"), contentions, where)
+        responses = item.get("responses")
+        if not isinstance(responses, list) or not responses:
+            raise MotionError(f"{where}.responses' must be a non-empty list")
+        parsed = tuple(
+            _block_response(r, known, f"{where}.responses[{j}]") for j, r in enumerate(responses, 1)
+        )
+        out.append(Block(contention.side, contention.claim, parsed, where + "'"))
+    return tuple(out)
 
 
 def _parse_aliases(raw, where: Path) -> dict[str, list[str]]:

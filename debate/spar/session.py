@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from uuid import uuid4
 
+from debate.cards.card import Card
 from debate.check.citations import EvidenceList, Reply
 from debate.check.faithfulness import check_reply
 from debate.core.config import Settings
@@ -72,6 +73,7 @@ class Session:
         self.opener = opener
         self.phase = "opening"
         self.turns: list[Turn] = []
+        self.cards: list[Card] = []  # the student's cards, saved with the transcript
         self.side_history: list[tuple[int, str]] = [(0, bot_side)]
         self.engine = engine or get_engine(settings)
         self.last_reply: Reply | None = None
@@ -220,6 +222,12 @@ class Session:
             self.next_phase()
         self.save()
 
+    def add_card(self, card: Card) -> Card:
+        """Keep one of the student's cards with the round (saved with the transcript)."""
+        self.cards.append(card)
+        self.save()
+        return card
+
     # -- persistence (debate.spar.transcript) ---------------------------------------------------
     def save(self) -> Path | None:
         """Autosave the transcript (see debate.spar.transcript.save); None when not saved."""
@@ -246,6 +254,7 @@ class Session:
             (0, session.bot_side)
         ]
         session.turns = [Turn.from_dict(d) for d in data.get("turns", [])]
+        session.cards = transcript.cards_of(data)
         return session
 
     @property

@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from debate.cards.card import Card
 from debate.check.citations import (
     CITATION_RE,
     SPEECH_FIELDS,
@@ -99,7 +100,13 @@ def to_dict(session) -> dict:
         "engine": getattr(session.engine, "name", ""),
         "side_history": [list(x) for x in session.side_history],
         "turns": [t.to_dict() for t in session.turns],
+        "cards": [c.to_dict() for c in getattr(session, "cards", [])],  # the student's cards
     }
+
+
+def cards_of(data: dict) -> list[Card]:
+    """The student's cards of a saved transcript (none in one saved before cards)."""
+    return [Card.from_dict(c) for c in data.get("cards") or []]
 
 
 def save(session) -> Path | None:

@@ -33,6 +33,52 @@
     send(msg.dataset.turn + (link.dataset.cite ? ':' + link.dataset.cite : ''));
   }, true);
 
+  // Cards (debate/app/cards.py): "Save as card" under a cited passage, and the words
+  // selected in a passage, reach the server as a small JSON request in #card-target.
+  const setCardTarget = (request) => {
+    const box = document.querySelector('#card-target textarea, #card-target input');
+    if (!box) return false;
+    box.value = JSON.stringify(request);
+    box.dispatchEvent(new Event('input', { bubbles: true }));
+    return true;
+  };
+  document.addEventListener('click', (ev) => {
+    const button = ev.target.closest && ev.target.closest('#evidence-panel button.ev-save');
+    if (!button) return;
+    const panel = button.closest('.ev-panel');
+    if (!panel) return;
+    ev.preventDefault();
+    if (!setCardTarget({ action: 'save', turn: Number(panel.dataset.turn), n: Number(button.dataset.n) })) return;
+    setTimeout(() => { const go = document.querySelector('#card-go'); if (go) go.click(); }, 30);
+  }, true);
+  // Offsets of a selection inside a passage's text: the characters before it in the
+  // blockquote (its text is the passage's text; <mark> only wraps parts of it).
+  const offsetIn = (block, node, offset) => {
+    const range = document.createRange();
+    range.setStart(block, 0);
+    range.setEnd(node, offset);
+    return range.toString().length;
+  };
+  const blockOf = (node) => {
+    const el = node && (node.nodeType === 1 ? node : node.parentElement);
+    return el && el.closest('#evidence-panel blockquote.ev-text');
+  };
+  document.addEventListener('selectionchange', () => {
+    const sel = window.getSelection();
+    if (!sel || !sel.rangeCount || sel.isCollapsed) return;
+    const range = sel.getRangeAt(0);
+    const block = blockOf(range.startContainer);
+    if (!block || blockOf(range.endContainer) !== block) return;
+    const panel = block.closest('.ev-panel');
+    const start = offsetIn(block, range.startContainer, range.startOffset);
+    const end = offsetIn(block, range.endContainer, range.endOffset);
+    if (!panel || end <= start) return;
+    setCardTarget({
+      action: 'cut', turn: Number(panel.dataset.turn), n: Number(block.dataset.n),
+      start, end, text: block.textContent.slice(start, end),
+    });
+  });
+
   const T = { key: null, remaining: 0, deadline: 0, running: false };
   const fmt = (s) => {
     s = Math.ceil(s);
