@@ -101,7 +101,7 @@ def items(page):
     return page.locator("#cards-list li.my-card-item")
 
 
-def test_save_a_cited_passage_as_a_card_in_one_click_and_edit_its_tag(page, served):
+def save_a_cited_passage_as_a_card_in_one_click_and_edit_its_tag(page, served):
     send(page, POINT)
     page.locator("#chat .bot-msg[data-turn] a.cite").first.click()
     focused = page.locator("#evidence-panel .ev-card.focused")
@@ -126,7 +126,7 @@ def test_save_a_cited_passage_as_a_card_in_one_click_and_edit_its_tag(page, serv
     page.locator("#my-cards").screenshot(path=str(SHOTS / "cards-01-saved.png"))
 
 
-def test_cut_a_card_by_selecting_words_with_exact_offsets(page, served):
+def cut_a_card_by_selecting_words_with_exact_offsets(page, served):
     selected, n = page.evaluate(SELECT)
     page.wait_for_function(
         "() => (document.querySelector('#card-target textarea, #card-target input')?.value"
@@ -146,7 +146,7 @@ def test_cut_a_card_by_selecting_words_with_exact_offsets(page, served):
     page.locator("#evidence-panel").screenshot(path=str(SHOTS / "cards-02-cut.png"))
 
 
-def test_an_inserted_card_is_checked_word_for_word_by_the_feedback(page, served):
+def an_inserted_card_is_checked_word_for_word_by_the_feedback(page, served):
     page.locator("#card-insert").click()
     box = page.locator("#student-input textarea")
     page.wait_for_function(
@@ -189,7 +189,7 @@ def docx_cards(path: Path) -> list[tuple[str, str]]:
     return out
 
 
-def test_the_prep_panel_builds_the_case_file_and_the_docx_opens(page, served, default_settings):
+def the_prep_panel_builds_the_case_file_and_the_docx_opens(page, default_settings):
     from debate.corpus.motions import load_motion
     from debate.search.retrieval import get_retriever
 
@@ -221,3 +221,12 @@ def test_the_prep_panel_builds_the_case_file_and_the_docx_opens(page, served, de
         page.locator("#prep-md").click()
     assert motion.contentions_for("defend")[0].claim in Path(info.value.path()).read_text()
     page.locator("#prep").screenshot(path=str(SHOTS / "cards-04-prep.png"))
+
+
+def test_cards_in_the_page_save_cut_insert_check_and_export(page, served, default_settings):
+    """One round, step by step (each step needs the cards of the one before, so they are one
+    test: a parallel run never splits them)."""
+    save_a_cited_passage_as_a_card_in_one_click_and_edit_its_tag(page, served)
+    cut_a_card_by_selecting_words_with_exact_offsets(page, served)
+    an_inserted_card_is_checked_word_for_word_by_the_feedback(page, served)
+    the_prep_panel_builds_the_case_file_and_the_docx_opens(page, default_settings)
