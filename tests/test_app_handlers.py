@@ -362,7 +362,7 @@ def test_html_upload_gets_an_entry_in_motion_yaml(pack_runtime, tmp_path):
 @pytest.mark.parametrize(
     ("name", "data", "form", "reason"),
     [
-        ("notes.docx", b"PK\x03\x04", FORM, "unsupported file type .docx"),
+        ("notes.xlsx", b"PK\x03\x04", FORM, "unsupported file type .xlsx"),
         ("big.txt", "x " * 40_000, FORM, "over the 0.05 MB upload limit"),
         ("empty.md", b"", FORM, "the file is empty"),
         ("bare.md", BODY, {**FORM, "publisher": "", "url": ""}, "fill in publisher, url"),

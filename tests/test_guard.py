@@ -21,6 +21,13 @@ FABRICATED = "Poland bought every Serbian shell [6]."
 
 
 @pytest.fixture
+def settings(settings):
+    """These tests are about the guard's mechanics on paraphrased replies (the paraphrase
+    mode); card-bound speeches, the default, are tested in tests/test_speech_rules.py."""
+    return replace(settings, llm_mode="paraphrase")
+
+
+@pytest.fixture
 def evidence():
     return EvidenceList(
         [passage(AMMO, "ammo"), passage(SANCTIONS, "sanctions"), passage(GAS, "gas")]

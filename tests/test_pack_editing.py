@@ -189,7 +189,8 @@ BAD_TAG = "---\ntitle: !!python/object/apply:os.system [echo hacked]\n---\nSome 
     ("name", "data", "extra", "reason"),
     [
         ("missing.md", None, [], "missing.md: no such file"),
-        ("notes.docx", b"PK\x03\x04", [], "unsupported file type .docx"),
+        ("notes.xlsx", b"PK\x03\x04", [], "unsupported file type .xlsx"),
+        ("notes.docx", b"PK\x03\x04", [], "not a readable .docx"),
         ("page.html", HTML, ["--stance", "maybe"], "stance must be one of supports"),
         ("page.html", HTML, ["--kind", "gossip"], "kind must be one of news"),
         ("tagged.md", BAD_TAG, [], "front matter is not valid YAML"),

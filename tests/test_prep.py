@@ -251,6 +251,25 @@ def test_the_block_answers_a_paraphrase_of_its_contention_and_not_an_unrelated_p
     assert blocks.block_answers(attack, "A dog is the most loyal companion you can have.") == []
 
 
+def test_the_bots_rebuttal_reads_the_coachs_block_first_in_both_engines(blocked):
+    from debate.spar.engines.evidence import EvidenceEngine
+    from debate.spar.plan import plan_turn
+    from debate.spar.session import Session
+
+    motion, settings = blocked
+    point = "A dog is the most loyal companion you can have."
+    session = Session(motion, settings, bot_side="defend", opener="student")
+    session.autosave = False
+    session.set_phase("rebuttal")
+    reply = session.respond(point)
+    first = reply.text.index('"')  # the first quotation of the speech is the coach's card
+    assert reply.text[first + 1 :].startswith("cats cost 40 percent less per year than dogs")
+    # The LLM engine's prompt carries the same card first.
+    request = SpeechRequest(motion, settings, "defend", "rebuttal", student_text=point)
+    cards = EvidenceEngine(settings).clash_cards(request, plan_turn(request))
+    assert cards[0][0].quote == "cats cost 40 percent less per year than dogs"
+
+
 def test_a_block_quote_that_is_not_in_its_source_is_refused_with_the_file_and_field(
     blocked_pack, settings
 ):

@@ -430,6 +430,23 @@ def test_llm_timeout_bounds_the_wait_for_the_model(replay):
     assert time.monotonic() - started < 3
 
 
+@covers("llm_mode")
+def test_llm_mode_decides_whether_a_model_may_state_facts_in_its_own_words():
+    from debate.check.citations import EvidenceList, Reply
+    from debate.check.guard import check
+    from debate.corpus.passages import Passage
+
+    text = "Serbia has not imposed any sanctions on Russia since the full-scale invasion began."
+    passage = Passage("p", "serbia-russia", "s", text, 0, len(text), 1)
+    said = "Serbia has imposed no sanctions on Russia since the invasion began [1]."
+    reply = Reply(said, EvidenceList([passage]), side="attack", engine="llm")
+    statuses = {
+        mode: check(reply, settings_from_env(llm_mode=mode))[0].status
+        for mode in ("cards", "paraphrase")
+    }
+    assert statuses == {"cards": "unsupported", "paraphrase": "supported"}
+
+
 # ------------------------------------------------------------------------------ web app
 
 

@@ -22,8 +22,8 @@ from debate.corpus.cites import CITE_FIELDS, cite_line, short_cite
 from debate.corpus.passages import Passage, decode_spans
 
 MAX_TAG_CHARS = 500
-# The evidence engine's cut (debate.spar.engines.evidence: MAX_QUOTE_WORDS, MAX_QUOTE): a
-# card cut from a quote reads the words that carry the claim, a clause or a sentence.
+# A cut card (and every quote of the evidence engine: clause_cut) reads the words that
+# carry the claim, a clause or a sentence.
 MAX_QUOTE_WORDS = 40
 MAX_QUOTE_CHARS = 320
 MIN_CUT_CHARS = 80  # a clause boundary earlier than this leaves too little to read
@@ -203,20 +203,32 @@ def card_from_passage(
     return card
 
 
-def cut(quote: str) -> str:
-    """The quote, or its leading words when it is longer than a cut card reads (at most
-    MAX_QUOTE_WORDS words and MAX_QUOTE_CHARS characters): cut at the last clause boundary
-    that fits, else at the last word that fits. Always a prefix, so still verbatim."""
-    limit = MAX_QUOTE_CHARS
-    if len(quote.split()) > MAX_QUOTE_WORDS:
-        limit = min(limit, len(" ".join(quote.split(" ")[:MAX_QUOTE_WORDS])))
+def clause_cut(quote: str) -> str | None:
+    """The quote, or its leading clauses when it is longer than a cut card reads (at most
+    MAX_QUOTE_WORDS words and MAX_QUOTE_CHARS characters), cut at the last clause boundary
+    that fits; None when no boundary leaves MIN_CUT_CHARS. A prefix, so still verbatim.
+    The evidence engine cuts its quotes with this too."""
+    limit = _limit(quote)
     if len(quote) <= limit:
         return quote
     clause = max(quote.rfind("; ", 0, limit), quote.rfind(", ", 0, limit))
-    if clause >= MIN_CUT_CHARS:
-        return quote[:clause]
+    return quote[:clause] if clause >= MIN_CUT_CHARS else None
+
+
+def cut(quote: str) -> str:
+    """clause_cut, else the quote cut at the last word that fits."""
+    clause = clause_cut(quote)
+    if clause is not None:
+        return clause
+    limit = _limit(quote)
     space = quote.rfind(" ", 0, limit + 1)
     return quote[:space] if space > 0 else quote[:limit]
+
+
+def _limit(quote: str) -> int:
+    if len(quote.split()) > MAX_QUOTE_WORDS:
+        return min(MAX_QUOTE_CHARS, len(" ".join(quote.split(" ")[:MAX_QUOTE_WORDS])))
+    return MAX_QUOTE_CHARS
 
 
 def card_from_quote(passage: Passage, quote: str, tag: str) -> Card:

@@ -27,12 +27,32 @@ from debate.corpus.gazetteer import Gazetteer, for_motion
 _SIGNPOST = re.compile(r"^[A-Z][a-z']*(?: [a-z'’]+){0,4}:\s+")
 
 
+# A frame around a claim states the claim: "I will argue that X", "I believe X", "the
+# evidence shows that X", "it is clear that X", "my case is that X" all claim X.
+_FRAME = re.compile(
+    r"^(?:(?:in|for) (?:this|my|our|today's) (?:talk|speech|round|debate|case),?\s+)?"
+    r"(?:(?:i|we)(?: will| shall|'ll| am going to| are going to| want to| would like to)?\s+"
+    r"(?:argue|show|prove|demonstrate|contend|maintain|submit|believe|think|hold|assert|claim)"
+    r"|(?:the |our |my )?(?:evidence|data|facts?|record|research|sources?|cards?)\s+"
+    r"(?:clearly |plainly )?(?:shows?|proves?|suggests?|indicates?|confirms?|makes? clear)"
+    r"|it(?: is|'s) (?:clear|obvious|plain|evident|true|a fact)"
+    r"|(?:my|our) (?:case|argument|point|contention|position) is)"
+    r"(?: that)?\s*,?\s+",
+    re.I,
+)
+
+
 def claim_text(sentence: str) -> str:
-    """The sentence without citation markers, list bullets and a leading signpost: what is
-    actually claimed."""
+    """The sentence without citation markers, list bullets, a leading signpost and a frame
+    (_FRAME): what is actually claimed."""
     text = BULLET.sub("", CITATION_RE.sub("", sentence))
     text = " ".join(text.split()).replace(" .", ".").replace(" ,", ",")
-    return _SIGNPOST.sub("", text)
+    text = _SIGNPOST.sub("", text)
+    framed = _FRAME.match(text)
+    if framed and len(text) - framed.end() > 10:
+        rest = text[framed.end() :]
+        text = rest[0].upper() + rest[1:]
+    return text
 
 
 # ---------------------------------------------------------------- numbers, dates, entities

@@ -64,8 +64,20 @@ if TYPE_CHECKING:
 SUPPORT_THRESHOLD = 0.52
 LEXICAL_WEIGHT = 0.5
 
-STATUSES = ("supported", "unsupported", "uncited-factual", "fabricated-citation", "not-factual")
-FAILING = frozenset({"unsupported", "uncited-factual", "fabricated-citation"})
+STATUSES = (
+    "supported",
+    "unsupported",
+    "uncited-factual",
+    "fabricated-citation",
+    "not-factual",
+    # set by the speech rules (debate.check.speech_rules) on LLM replies
+    "scaffolding",
+    "repeated",
+    "off-side",
+)
+FAILING = frozenset(
+    {"unsupported", "uncited-factual", "fabricated-citation", "scaffolding", "repeated", "off-side"}
+)
 
 
 @dataclass

@@ -27,6 +27,7 @@ from debate.check.faithfulness import (
     check_sentence,
 )
 from debate.check.judge import judge_verdicts
+from debate.check.speech_rules import apply_rules
 from debate.core.config import Settings
 from debate.core.errors import DebateError
 from debate.core.text import sentence_spans
@@ -43,8 +44,10 @@ def failures(verdicts: list[Verdict]) -> list[Verdict]:
 
 
 def check(reply: Reply, settings: Settings) -> list[Verdict]:
-    """The checker's verdicts, then the LLM judge's vetoes when an LLM is configured."""
-    verdicts = check_reply(reply, settings)
+    """The checker's verdicts and the speech rules (LLM replies), then the LLM judge's
+    vetoes when an LLM is configured."""
+    earlier: list[str] = []
+    verdicts = [apply_rules(v, reply, settings, earlier) for v in check_reply(reply, settings)]
     if settings.llm:
         verdicts = judge_verdicts(reply, verdicts, settings)
     return verdicts
@@ -74,7 +77,12 @@ def _neutralise(sentence: str, reply: Reply) -> str:
 
 
 def removed_notice(verdict: Verdict, reply: Reply) -> str:
-    """The notice for a sentence the guard kept from the student (fake numbers defused)."""
+    """The notice for a sentence the guard kept from the student (fake numbers defused).
+    Prompt scaffolding is named, never shown."""
+    if verdict.status == "scaffolding":
+        return f"Removed text that is not part of a speech ({verdict.reason})."
+    if verdict.status in ("repeated", "off-side"):
+        return f"Removed a sentence ({verdict.reason}): {_neutralise(verdict.sentence.strip(), reply)}"
     return (
         f"Removed a sentence the evidence does not support "
         f"({_neutralise(verdict.reason, reply)}): {_neutralise(verdict.sentence.strip(), reply)}"
@@ -203,6 +211,7 @@ def guard_stream(
     buffer, done = "", 0
     kept: list[Verdict] = []  # of the sentences released, in buffer offsets
     held: list[Verdict] = []
+    earlier: list[str] = []  # the kept sentences' claims, for the speech rules
 
     def release(spans: list[tuple[int, int]]) -> bool:
         nonlocal done
@@ -217,6 +226,7 @@ def guard_stream(
             verdict = check_sentence(
                 sentence, numbers, current, SUPPORT_THRESHOLD, settings.model_path, s
             )
+            verdict = apply_rules(verdict, current, settings, earlier)
             if settings.llm and verdict.status == "supported":
                 verdict = judge_verdicts(current, [verdict], settings)[0]
             if verdict.status in FAILING:
@@ -236,9 +246,9 @@ def guard_stream(
     shown = _join(buffer, [(v.start, v.end) for v in kept])
     reply = replace(draft, text=shown or NOTHING_LEFT, notices=notices)
     offline = replace(settings, llm="")  # every kept sentence has been judged already
-    reply.verdicts = _moved(kept, reply.text) or check_reply(reply, offline)
+    reply.verdicts = _moved(kept, reply.text) or check(reply, offline)
     if failures(reply.verdicts):  # joining changed a sentence boundary: never show it
         reply = drop_failing(reply, reply.verdicts)
-        reply.verdicts = check_reply(reply, offline)
+        reply.verdicts = check(reply, offline)
     yield reply.text
     return reply

@@ -61,6 +61,10 @@ class Settings:
     llm_base_url: str = ""
     llm_api_key: str = ""
     llm_timeout: float = 60.0
+    # How an LLM may state facts: "cards" (only as verbatim quotes of the turn's cards; its
+    # own words argue, and name nothing the motion does not) or "paraphrase" (in its own
+    # words, judged by the checker's support score; see README for its measured limits).
+    llm_mode: str = "cards"
     # Web app.
     host: str = "127.0.0.1"
     port: int = 7860
@@ -107,7 +111,15 @@ def load_settings(environ: dict[str, str] | None = None, **overrides) -> Setting
                     f"{env_name(f.name)}={raw!r} is not a valid {f.type}: {exc}"
                 ) from exc
     values.update({k: v for k, v in overrides.items() if v is not None})
-    return replace(Settings(), **values)
+    settings = replace(Settings(), **values)
+    if settings.llm_mode not in LLM_MODES:
+        raise DebateError(
+            f"{env_name('llm_mode')}={settings.llm_mode!r}: choose one of {', '.join(LLM_MODES)}"
+        )
+    return settings
+
+
+LLM_MODES = ("cards", "paraphrase")
 
 
 SECRET_FIELDS = frozenset({"coach_password", "llm_api_key"})

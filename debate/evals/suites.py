@@ -16,7 +16,7 @@ import datetime as dt
 import json
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import yaml
@@ -427,10 +427,40 @@ def streamed_guard(reply: Reply, settings: Settings) -> Reply:
 
 def run_replies(settings: Settings, file: str, name: str) -> SuiteResult:
     """A replies suite (format of evals/llm_replies.yaml) through the streamed guard (the
-    path students see), offline."""
-
+    path students see), offline. Gated in paraphrase mode (the checker judges the model's
+    own words); the same replies under card-bound speeches (the LLM default, where a fact
+    must be a quoted card) are reported next to it as cards_* metrics."""
     data = yaml.safe_load((settings.evals_dir / file).read_text(encoding="utf-8"))
     resolver = PassageResolver(settings, data["motion"])
+    n, table, failures, by_what = _guard_all(data, resolver, replace(settings, llm_mode="paraphrase"))
+    cards, _, _, _ = _guard_all(data, resolver, replace(settings, llm_mode="cards"))
+    metrics = _reply_metrics(n) | {f"cards_{k}": v for k, v in _reply_metrics(cards).items()}
+    metrics |= {"replies": float(len(data["replies"])), "planted": float(n["planted"])}
+    notes = [
+        f"{len(data['replies'])} replies, {n['planted']} planted unfaithful sentences, "
+        f"{n['faithful']} faithful or rhetorical ones",
+        f"beyond-lexical unfaithful sentences caught: {n['beyond_caught']}/{n['beyond']}",
+        "caught by kind: " + ", ".join(f"{k} {v[0]}/{v[1]}" for k, v in sorted(by_what.items())),
+        f"card-bound speeches (llm_mode=cards): planted caught {cards['caught']}/"
+        f"{cards['planted']}, beyond-lexical caught {cards['beyond_caught']}/{cards['beyond']}, "
+        f"faithful kept {cards['kept']}/{cards['faithful']} (a fact in the model's own words "
+        "is removed by design: these replies paraphrase)",
+    ]
+    return SuiteResult(name, metrics, table=table, failures=failures, notes=notes)
+
+
+def _reply_metrics(n: dict) -> dict:
+    planted, faithful, beyond = n["planted"], n["faithful"], n["beyond"]
+    return {
+        "planted_caught": n["caught"] / planted if planted else None,
+        "faithful_kept": n["kept"] / faithful if faithful else None,
+        "beyond_lexical_caught": n["beyond_caught"] / beyond if beyond else None,
+    }
+
+
+def _guard_all(data: dict, resolver, settings: Settings):
+    """Every reply of the suite through the streamed guard: (totals, table, failures,
+    caught by kind)."""
     n = dict.fromkeys(("planted", "caught", "faithful", "kept", "beyond", "beyond_caught"), 0)
     table, failures, by_what = [], [], {}
     for case in data["replies"]:
@@ -449,21 +479,7 @@ def run_replies(settings: Settings, file: str, name: str) -> SuiteResult:
                 "badge": _badge(guarded.verdicts),
             }
         )
-    planted, faithful, beyond = n["planted"], n["faithful"], n["beyond"]
-    metrics = {
-        "planted_caught": n["caught"] / planted if planted else None,
-        "faithful_kept": n["kept"] / faithful if faithful else None,
-        "beyond_lexical_caught": n["beyond_caught"] / beyond if beyond else None,
-        "replies": float(len(data["replies"])),
-        "planted": float(planted),
-    }
-    notes = [
-        f"{len(data['replies'])} replies, {planted} planted unfaithful sentences, "
-        f"{faithful} faithful or rhetorical ones",
-        f"beyond-lexical unfaithful sentences caught: {n['beyond_caught']}/{beyond}",
-        "caught by kind: " + ", ".join(f"{k} {v[0]}/{v[1]}" for k, v in sorted(by_what.items())),
-    ]
-    return SuiteResult(name, metrics, table=table, failures=failures, notes=notes)
+    return n, table, failures, by_what
 
 
 def _tally_reply(case: dict, guarded, n: dict, by_what: dict, failures: list) -> tuple[int, int]:

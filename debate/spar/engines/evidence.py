@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from debate.cards.card import clause_cut
 from debate.check.citations import CITATION_RE, EvidenceList, Reply
 from debate.check.faithfulness import check_claim, claim_text, is_factual
 from debate.core.config import Settings
@@ -30,16 +31,17 @@ from debate.corpus import stance
 from debate.corpus.motions import ROLE, SIDES, other_side
 from debate.corpus.passages import Passage
 from debate.search.retrieval import SIDE_STANCE
+from debate.spar.blocks import block_answers
 from debate.spar.engines.base import Engine
 from debate.spar.message import looks_like_instruction
 from debate.spar.plan import Point, SpeechRequest, TurnPlan, plan_turn
 
 log = logging.getLogger(__name__)
 
-MIN_QUOTE, MAX_QUOTE = 40, 320
-# A card quotes the words that carry the claim: a sentence or a clause of it, at most this
-# many words (debaters cut cards; the whole passage stays in the evidence panel).
-MAX_QUOTE_WORDS = 40
+MIN_QUOTE = 40
+# A card quotes the words that carry the claim: a sentence or a clause of it, at most
+# MAX_QUOTE_WORDS words (debate.cards.card.clause_cut; debaters cut cards, and the whole
+# passage stays in the evidence panel).
 DIRECT = "\x00direct"  # key of the candidates that answer the student's point itself
 # A quotation must be at least this close to the contention it backs (else the point is
 # skipped for a reserve one rather than padded with a loosely related quote).
@@ -103,7 +105,7 @@ def _quotable(text: str, skip_concessions: bool) -> tuple[str, ...]:
         sentence = text[s:e]
         if not re.search(r"\b[A-Z]\.$", sentence):  # keep the dot of "U.S." at a sentence end
             sentence = sentence.rstrip(".;:")
-        sentence = _cut(sentence)
+        sentence = clause_cut(sentence)
         if sentence is None:
             continue
         if len(sentence) < MIN_QUOTE or text[e - 1 : e] == ":":
@@ -114,19 +116,6 @@ def _quotable(text: str, skip_concessions: bool) -> tuple[str, ...]:
             continue
         out.append(sentence)
     return tuple(out)
-
-
-def _cut(sentence: str) -> str | None:
-    """The sentence, or its leading clauses when it is over MAX_QUOTE characters or
-    MAX_QUOTE_WORDS words (cut at a clause boundary, so still an exact substring); None
-    when no clause boundary leaves enough to quote."""
-    limit = MAX_QUOTE
-    if len(sentence.split()) > MAX_QUOTE_WORDS:
-        limit = min(limit, len(" ".join(sentence.split(" ")[:MAX_QUOTE_WORDS])))
-    if len(sentence) <= limit:
-        return sentence
-    cut = max(sentence.rfind("; ", 0, limit), sentence.rfind(", ", 0, limit))
-    return sentence[:cut] if cut >= MIN_QUOTE * 2 else None
 
 
 _COMMON_FIRST = frozenset(
@@ -555,7 +544,7 @@ class EvidenceEngine(Engine):
         phase, t = request.phase, self.templates
         if not plan.point_text or phase == "opening":
             return ""
-        answers = [c for c in ranked if c.score >= CLASH_MIN]
+        answers = self._coached(request, plan) + [c for c in ranked if c.score >= CLASH_MIN]
         cards = self.pick(
             answers,
             speech.taken,
@@ -586,8 +575,20 @@ class EvidenceEngine(Engine):
         if not plan.point_text or request.phase == "opening":
             return []
         ranked = [c for c in self.candidates(request, plan)[DIRECT] if c.score >= CLASH_MIN]
+        ranked = self._coached(request, plan) + ranked
         cards = self.pick(ranked, set(), request.used_quotes, CLASH_CARDS.get(request.phase, 1))
         return [(c, self._kind(c, request)) for c in cards]
+
+    @staticmethod
+    def _coached(request: SpeechRequest, plan: TurnPlan) -> list[Candidate]:
+        """The coach's block for the contention the student's point makes (motion.yaml
+        `blocks:`; debate.spar.blocks), as cards that come before any the engine finds.
+        Responses that are the coach's own analysis carry no card and are left out here."""
+        return [
+            Candidate(a.passage, a.card().body, float("inf"), 1.0)
+            for a in block_answers(request, plan.point_text)
+            if a.passage is not None
+        ]
 
     @staticmethod
     def _kind(card: Candidate, request: SpeechRequest) -> str:

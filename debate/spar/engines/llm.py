@@ -51,6 +51,19 @@ def _material(text: str) -> str:
     return _DELIMITER.sub("", text)
 
 
+# How the model may state facts (Settings.llm_mode; the guard enforces it: speech_rules).
+FACT_RULES = {
+    "cards": (
+        "State facts ONLY by quoting the evidence: a sentence with a number, a date, an event "
+        "or a name quotes the exact words of an item in double quotation marks, then cites "
+        "it. In your own words, say what the quoted card shows and why it matters; your own "
+        "words name no person, place or organisation the motion does not name, and give no "
+        "number or date."
+    ),
+    "paraphrase": "You may state a cited fact in your own words, but never beyond what the item says.",
+}
+
+
 class LLMEngine(Engine):
     def __init__(self, settings: Settings, model=None):
         self.settings = settings
@@ -77,6 +90,7 @@ class LLMEngine(Engine):
             "clash": self.clash_brief(request, plan, evidence),
             "max_words": MAX_WORDS.get(request.phase, 300),
             "max_words_question": MAX_WORDS["question"],
+            "fact_rule": FACT_RULES[self.settings.llm_mode],
         }
 
     def clash_brief(self, request: SpeechRequest, plan: TurnPlan, evidence: EvidenceList) -> str:
