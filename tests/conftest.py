@@ -210,6 +210,7 @@ GROUPED = {  # module -> cost of the whole module
     "test_feedback": 40,
     "test_coaching_ui": 40,
     "test_injection": 40,
+    "test_real_llm": 60,  # one llama.cpp server for the module (tests/llm_local.py)
 }
 SPLIT = {  # module -> {part: (its test functions, cost of the part)}; the rest: one by one
     "test_hostile_input": {
