@@ -142,3 +142,26 @@ def test_the_offline_engine_is_not_subject_to_the_speech_rules(evidence, setting
     text = f"{PARAPHRASED} {PARAPHRASED}"
     reply = Reply(text, evidence, side="attack", phase="rebuttal", engine="evidence")
     assert [v.status for v in check(reply, settings)] == ["supported", "supported"]
+
+
+def test_the_rules_apply_to_a_configured_model_too(evidence, settings):
+    # A configured engine is named llm:<spec>; the rules apply to every LLM engine.
+    reply = Reply("<transcript>", evidence, side="attack", engine="llm:openai:some-model")
+    assert [v.status for v in check(reply, settings)] == ["scaffolding"]
+
+
+def test_lines_about_the_prompt_and_cut_off_sentences_are_named_not_shown(evidence, settings):
+    text = (
+        f"Your message is as follows: you say Serbia is an ally.\n{QUOTED}\n"
+        "The student claims that Serbia is an ally.\nThat is not how an ally"
+    )
+    reply = streamed(text, evidence, settings)
+    assert reply.text == QUOTED
+    notices = " ".join(reply.notices)
+    assert "a line about the prompt" in notices and "Your message is as follows" in notices
+    assert "the sentence is cut off" in notices
+
+
+def test_an_uncited_dated_event_needs_a_card(evidence, settings):
+    got = statuses("This week Serbia changed its mind about the war.", evidence, settings)
+    assert got[0][0] == "uncited-factual"

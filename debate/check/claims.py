@@ -42,16 +42,27 @@ _FRAME = re.compile(
 )
 
 
+# "You say X, but Y" claims Y: the other side's words restated are not the speaker's claim.
+_RESTATED = re.compile(
+    r"^(?:you|my opponents?|the other side|the opposition|they)\s+"
+    r"(?:say|said|claim|claimed|argue|argued|suggest|suggested|insist|insisted)s?\b"
+    r"[^.;:]{0,200}?,\s*but\s+",
+    re.I,
+)
+
+
 def claim_text(sentence: str) -> str:
-    """The sentence without citation markers, list bullets, a leading signpost and a frame
-    (_FRAME): what is actually claimed."""
+    """The sentence without citation markers, list bullets, a leading signpost, the other
+    side's words restated before a "but" (_RESTATED) and a frame (_FRAME): what is actually
+    claimed."""
     text = BULLET.sub("", CITATION_RE.sub("", sentence))
     text = " ".join(text.split()).replace(" .", ".").replace(" ,", ",")
     text = _SIGNPOST.sub("", text)
-    framed = _FRAME.match(text)
-    if framed and len(text) - framed.end() > 10:
-        rest = text[framed.end() :]
-        text = rest[0].upper() + rest[1:]
+    for pattern in (_RESTATED, _FRAME):
+        found = pattern.match(text)
+        if found and len(text) - found.end() > 10:
+            rest = text[found.end() :]
+            text = rest[0].upper() + rest[1:]
     return text
 
 
@@ -351,7 +362,8 @@ def negation_flip(claim: str, window: list[str]) -> str | None:
 
     Lexical, clause by clause: each negation of the claim is aligned with the window
     sentence that shares most content words with what it negates (its next six words up to
-    the end of its clause; the whole claim when no sentence shares one of those); a
+    the end of its clause; the whole claim when no sentence shares one of those; on a tie,
+    one with a negation still unmatched); a
     sentence that receives more negations than it has, not counting those it renders in
     other words (_licensed), is a flip. A window negation whose next four content words
     within its clause reappear in the claim (two or more) must be matched by a claim
@@ -367,7 +379,11 @@ def negation_flip(claim: str, window: list[str]) -> str | None:
         overlaps = [len(negated & content) for _, _, content in sentences]
         if not any(overlaps):
             overlaps = [len(c_content & content) for _, _, content in sentences]
-        best = max(range(len(sentences)), key=overlaps.__getitem__)
+        # Ties go to a sentence with a negation still unmatched.
+        best = max(
+            range(len(sentences)),
+            key=lambda k: (overlaps[k], len(sentences[k][1]) > unlicensed[k]),
+        )
         if overlaps[best]:
             assigned[best] += 1
             unlicensed[best] += not _licensed(c_words, i, sentences[best][0])

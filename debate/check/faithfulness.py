@@ -72,12 +72,12 @@ STATUSES = (
     "not-factual",
     # set by the speech rules (debate.check.speech_rules) on LLM replies
     "scaffolding",
+    "meta",
+    "unfinished",
     "repeated",
     "off-side",
 )
-FAILING = frozenset(
-    {"unsupported", "uncited-factual", "fabricated-citation", "scaffolding", "repeated", "off-side"}
-)
+FAILING = frozenset(STATUSES) - {"supported", "not-factual"}
 
 
 @dataclass

@@ -81,7 +81,7 @@ def removed_notice(verdict: Verdict, reply: Reply) -> str:
     Prompt scaffolding is named, never shown."""
     if verdict.status == "scaffolding":
         return f"Removed text that is not part of a speech ({verdict.reason})."
-    if verdict.status in ("repeated", "off-side"):
+    if verdict.status in ("meta", "repeated", "off-side", "unfinished"):
         return f"Removed a sentence ({verdict.reason}): {_neutralise(verdict.sentence.strip(), reply)}"
     return (
         f"Removed a sentence the evidence does not support "

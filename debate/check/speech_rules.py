@@ -5,12 +5,15 @@ applies after the evidence check (`apply_rules`), to every sentence of an LLM re
   `<|im_start|>`, `[INST]`), role lines ("Assistant:", "System:") and sentences that echo a
   line of the prompt templates (prompts/*.txt: six or more words in a row, covering at least
   half of the sentence).
+- **meta**: lines about the prompt rather than a speech ("Your message is as follows:",
+  "The student claims ...": a speech speaks to the student); named in the notice.
+- **unfinished**: a sentence with no stop at its end (the model ran out of tokens).
 - **repeated**: a sentence that says again what an earlier sentence of the same reply said
   (the same words, or embedding cosine >= REPEAT_COSINE).
 - **uncited-factual** (card-bound speeches, the LLM default, `Settings.llm_mode = "cards"`):
   an uncited sentence may argue, but it may not name anyone or anything the motion itself
-  does not name (its thesis, sides and contentions): a name is a checkable fact, so it
-  needs a card. A cited sentence that states a checkable fact must quote its card verbatim
+  does not name (its thesis, sides and contentions), give a number or date, or date an
+  event ("this week", "yesterday"): those are checkable facts, so they need a card. A cited sentence that states a checkable fact must quote its card verbatim
   (quotes are found, or not, by the evidence check).
 - **off-side**: a sentence that is about the other side's contentions far more than about
   ours (OFF_SIDE); held back with its margin.
@@ -35,8 +38,9 @@ from debate.core.text import words
 from debate.core.errors import MotionError
 from debate.corpus.motions import load_motion, other_side
 
-# Two sentences of one reply this close (cosine) say the same thing.
-REPEAT_COSINE = 0.95
+# Two sentences of one reply this close (cosine) say the same thing (the evidence engine's
+# NEAR_DUPLICATE for quotes).
+REPEAT_COSINE = 0.9
 # A sentence at least this much closer to the other side's contentions than to ours argues
 # theirs. On the 162 faithful sentences of evals/llm_replies.yaml and independent_replies.yaml
 # (each written for its reply's side), 0.25 flags 1 (0.2 flags 3, 0.1 flags 17); of five
@@ -45,10 +49,28 @@ REPEAT_COSINE = 0.95
 # Serbia apart from the rest of Europe" (-0.96).
 OFF_SIDE = 0.25
 ECHO_WORDS = 6
+# A finished sentence ends with its stop (or a closing quote or bracket after it, or a
+# citation); one that does not was cut off, e.g. when the model ran out of tokens.
+_FINISHED = re.compile(r"[.!?…][\"”’')\]]*\s*(?:\[[\d,\s]+\][.!?]?)?\s*$|\]\s*[.!?]?\s*$")
 
 _TAG = re.compile(r"</?\s*[a-z][a-z_ -]{1,40}>|<\|[^|>]{1,40}\|>|\[/?INST\]|<<\s*/?SYS\s*>>", re.I)
 _ROLE = re.compile(
     r"^\W*(system|user|assistant|human|ai|bot|student|debater|model|instructions?)\s*:", re.I
+)
+# Lines about the prompt rather than to the student: "Your message is as follows:", "Here is
+# my rebuttal:", "The student claims ..." (a speech says "you", the prompt says "the student").
+_META = re.compile(
+    r"^\W*(?:the student\b|(?:here is|here's|below is|this is) (?:my|the|your)\b"
+    r"|(?:your|the student's|the) (?:message|prompt|question|transcript|instructions?)"
+    r" (?:is|was|reads|says)\b)",
+    re.I,
+)
+# When a sentence reports a dated event: "this week", "yesterday", "last year".
+_WHEN = re.compile(
+    r"\b(?:(?:this|last|next) (?:week|month|year|spring|summer|autumn|fall|winter)|yesterday"
+    r"|(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)|\d+ (?:days|weeks|months"
+    r"|years) ago)\b",
+    re.I,
 )
 
 
@@ -154,6 +176,7 @@ def _card_bound(claim: str, verdict: Verdict, reply: Reply, settings: Settings) 
     sentence that states a checkable fact quotes its card. ("", "") when it complies."""
     names = uncited_names(claim, reply, settings)
     factual = bool(names) or bool(numbers_in(claim)) or is_factual(claim)
+    factual = factual or bool(_WHEN.search(claim))
     if not verdict.citations and factual:
         what = f'the name "{names[0]}"' if names else "a checkable fact"
         return "uncited-factual", f"{what} without a card to quote"
@@ -166,12 +189,16 @@ def apply_rules(verdict: Verdict, reply: Reply, settings: Settings, earlier: lis
     """The verdict after the speech rules (module docstring): unchanged when none applies.
     `earlier` holds the claims of the reply's sentences already kept; a kept sentence's
     claim is added to it here."""
-    if reply.engine != "llm" or verdict.status in ("fabricated-citation",):
+    if not reply.engine.startswith("llm") or verdict.status == "fabricated-citation":
         return verdict
     sentence = verdict.sentence
     claim = claim_text(sentence)
     reason = scaffolding(sentence, settings.prompts_dir)
     status = "scaffolding" if reason else ""
+    if not status and _META.match(sentence):
+        status, reason = "meta", "a line about the prompt, not a speech to the student"
+    if not status and not _FINISHED.search(sentence):
+        status, reason = "unfinished", "the sentence is cut off"
     if not status and repeated(claim, earlier, settings):
         status, reason = "repeated", "it repeats an earlier sentence of this speech"
     if not status and settings.llm_mode == "cards":
