@@ -211,6 +211,8 @@ GROUPED = {  # module -> cost of the whole module
     "test_coaching_ui": 40,
     "test_injection": 40,
     "test_real_llm": 60,  # one llama.cpp server for the module (tests/llm_local.py)
+    "test_prep": 90,  # one ingested case file and one blocked pack per module
+    "test_docx": 40,  # one ingested motion for the module
 }
 SPLIT = {  # module -> {part: (its test functions, cost of the part)}; the rest: one by one
     "test_hostile_input": {
@@ -234,6 +236,7 @@ SPLIT = {  # module -> {part: (its test functions, cost of the part)}; the rest:
     },
 }
 SINGLE = {  # test function -> cost of each of its tests
+    "test_cards_in_the_page_save_cut_insert_check_and_export": 100,
     "test_spar_holds_a_scripted_five_turn_debate_on_its_side": 100,
     "test_search_default_motion_ranks_the_seed_ammunition_paragraph_first_and_survives_100kb": 70,
     "test_ingest_with_a_corrupt_file_fails_and_keeps_the_previous_index": 65,
