@@ -178,3 +178,30 @@ def test_unknown_side_or_motion_is_a_clear_error(default_settings, default_motio
         Session(default_motion, default_settings, bot_side="sideways")
     with pytest.raises(MotionError, match="unknown motion 'no-such-motion'"):
         load_motion("no-such-motion", default_settings.corpus_dir)
+
+
+def test_a_name_that_only_matches_once_accents_and_case_are_folded_is_not_the_contentions():
+    from debate.spar.engines.evidence import _false_friend, _names
+
+    names = _names("The country hosts a foreign-run centre in Niš.")
+    assert _false_friend("Foreign companies held 56% of NIS in 2025.", names)  # oil firm, not city
+    assert not _false_friend("The centre in Niš opened in 2012.", names)
+    assert not _false_friend("THE COUNTRY said so.", _names("The Country and its allies"))
+
+
+def test_no_quote_under_a_contention_names_a_false_friend_of_its_names(
+    default_settings, default_motion
+):
+    from debate.spar.engines.evidence import DIRECT, EvidenceEngine, _false_friend, _names
+    from debate.spar.plan import SpeechRequest, plan_turn
+
+    engine = EvidenceEngine(default_settings)
+    message = "Serbia also sold ammunition that reached Ukraine. Allies don't arm your enemy."
+    for side in ("defend", "attack"):
+        request = SpeechRequest(
+            default_motion, default_settings, side, "rebuttal", student_text=message
+        )
+        plan = plan_turn(request)
+        for claim, ranked in engine.candidates(request, plan).items():
+            if claim != DIRECT:
+                assert not any(_false_friend(c.quote, _names(claim)) for c in ranked), claim

@@ -287,6 +287,30 @@ ANSWERED_MIN = 0.5
 NEAR_DUPLICATE = 0.9
 
 
+_NAME = re.compile(r"\b[A-ZČĆŠŽĐ][\w’'-]{2,}")
+
+
+def _names(text: str) -> dict[str, str]:
+    """The capitalised words of text, by their folded lower-case form."""
+    return {fold_accents(w.lower()): w for w in _NAME.findall(text)}
+
+
+def _false_friend(sentence: str, names: dict[str, str]) -> bool:
+    """Does the sentence name something that only looks like a name of the contention once
+    accents and case are folded ("NIS", an oil company, for "Niš", a city)? The embedding
+    model folds them too, so such a sentence fits the contention for the wrong reason."""
+    for word in _NAME.findall(sentence):
+        if word.lower() in STOPWORDS:
+            continue
+        theirs = names.get(fold_accents(word.lower()))
+        if theirs is not None and theirs != word:
+            accents = fold_accents(word) != word or fold_accents(theirs) != theirs
+            acronym = word.isupper() != theirs.isupper() and min(len(word), len(theirs)) <= 5
+            if accents or acronym:
+                return True
+    return False
+
+
 def clash_score(rel: float, own_stance: float, margin: float, found: bool) -> float:
     return (
         CLASH_POINT * rel
@@ -344,8 +368,11 @@ class EvidenceEngine(Engine):
     def _for_point(self, j, pt: Point, keys, sentences, sim, wanted: str) -> list[Candidate]:
         point_ids = {p.id for p in pt.passages}
         scored = []
+        names = _names(pt.contention.claim)
         for i, (pid, quote) in enumerate(keys):
             passage = sentences[(pid, quote)]
+            if _false_friend(quote, names):
+                continue
             margin, own = float(sim.margins[i]), float(sim.own_stance[i])
             prior = _prior(passage.stance, wanted)
             if not _on_side(prior, margin, own, sim.lean[pid]):
