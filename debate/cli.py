@@ -270,19 +270,48 @@ def serve(
     host: str = typer.Option(None, help="[DEBATE_HOST]"),
     port: int = typer.Option(None, help="[DEBATE_PORT]"),
     no_ingest: bool = typer.Option(False, help="Do not bring the index up to date first."),
+    format_id: str = typer.Option(
+        None, "--format", help="The rounds' format (debate formats); default: the motion's."
+    ),
 ) -> None:
     """Start the web app (bringing the default motion's index up to date first)."""
+    from debate.corpus.formats import load_format
+
     settings = settings_from(default_motion=motion, host=host, port=port)
+    try:
+        fmt = load_format(format_id) if format_id else None
+    except DebateError as exc:
+        fail(str(exc))
     if not no_ingest:
         run_ingest(settings.default_motion, settings)
     from debate.app import launch
 
-    launch(settings)
+    launch(settings, fmt)
+
+
+@app.command()
+def formats() -> None:
+    """List the round formats with their speech orders (files in debate/corpus/data/formats)."""
+    from debate.corpus.formats import list_formats
+
+    try:
+        found = list_formats()
+    except DebateError as exc:
+        fail(str(exc))
+    for f in found:
+        poi = ", points of information" if f.points_of_information else ""
+        turns = ", the coach moves the phases" if f.turns == "free" else ""
+        console.print(
+            f"[bold]{f.id}[/]  {f.name} (prep {f.prep_minutes:g} min a side{poi}{turns})",
+            highlight=False,
+        )
+        for i, p in enumerate(f.round, 1):
+            console.print(f"  {i:>2}. {p.line()}", highlight=False, markup=False)
 
 
 SPAR_HELP = (
     "Commands: /side defend|attack (switch the bot's side from its next speech), "
-    "/phase opening|rebuttal|closing|question, /sources (full evidence of the last speech), "
+    "/phase opening|rebuttal|closing|question, /next (in a format: end the questioning), /sources (full evidence of the last speech), "
     "/transcript (the debate as Markdown), /quit"
 )
 
@@ -295,8 +324,11 @@ def _open_session(
     llm: str | None,
     data_dir: Path | None,
     chroma_url: str | None,
+    format_id: str | None = None,
 ):
     """A ready session (index and engine checked up front, so errors show before the loop)."""
+    from debate.coach.questions import next_question
+    from debate.corpus.formats import format_of
     from debate.corpus.motions import load_motion
     from debate.search.retrieval import get_retriever
     from debate.spar.session import Session
@@ -304,7 +336,8 @@ def _open_session(
     settings = settings_from(data_dir=data_dir, chroma_url=chroma_url, llm=llm)
     m = load_motion(motion_ref, settings.corpus_dir)
     get_retriever(m, settings)  # IndexMissingError now, not on the first turn
-    session = Session(m, settings, bot_side=side, opener=opener)
+    session = Session(m, settings, bot_side=side, opener=opener, fmt=format_of(m, chosen=format_id))
+    session.questioner = next_question
     if phase:
         session.set_phase(phase)
     return session
@@ -373,6 +406,10 @@ def _spar_command(session, line: str) -> bool:
         if name == "phase" and arg:
             console.print(f"[magenta]{session.set_phase(arg)}[/]", highlight=False)
             return True
+        if name == "next" and session.order is not None:
+            session.advance()
+            _format_turns(session)
+            return True
     except DebateError as exc:  # "/side foo": say so, keep the debate going
         console.print(f"[yellow]{exc}[/]", highlight=False)
         return True
@@ -429,12 +466,20 @@ def spar(
     opener: str = typer.Option("student", help="Who speaks first: student or bot."),
     data_dir: Path = typer.Option(None, help="[DEBATE_DATA_DIR]"),
     chroma_url: str = typer.Option(None, help="[DEBATE_CHROMA_URL]"),
+    format_id: str = typer.Option(
+        None,
+        "--format",
+        help="pf, ld, policy, parli or practice (debate formats); "
+        "default: the motion's, else practice.",
+    ),
 ) -> None:
     """Spar in the terminal: you argue, the bot answers from cited evidence.
 
-    Reads one student turn per line (from the keyboard, or from stdin when piped)."""
+    Reads one student turn per line (from the keyboard, or from stdin when piped). In an
+    ordered format (pf, ld, policy, parli) each line is your speech, or in a questioning
+    period a question or an answer; /next ends a questioning period."""
     try:
-        session = _open_session(motion, side, phase, opener, llm, data_dir, chroma_url)
+        session = _open_session(motion, side, phase, opener, llm, data_dir, chroma_url, format_id)
     except DebateError as exc:
         fail(str(exc))
     m = session.motion
@@ -443,7 +488,9 @@ def spar(
         f"The bot argues: {m.side_label(session.bot_side)} ({session.bot_side}). {SPAR_HELP}",
         highlight=False,
     )
-    if session.opener == "bot":
+    if session.order is not None:
+        _format_turns(session)
+    elif session.opener == "bot":
         _print_speech(session, session.open_round())
     for line in _student_lines():
         if line.strip().startswith("/"):
@@ -452,8 +499,29 @@ def spar(
             continue
         try:
             _stream_turn(session, line)
+            if session.order is not None:
+                _format_turns(session)
         except DebateError as exc:
             console.print(f"[yellow]{exc}[/]", highlight=False)
+
+
+def _format_turns(session) -> None:
+    """In an ordered format: the bot's speeches due now, its first question when a
+    questioning period where it asks begins, then what comes next."""
+    period = session.current_period
+    while period is not None and period.is_speech and session.next_speaker == "bot":
+        _print_speech(session, session.bot_speech())
+        period = session.current_period
+    if period is None:
+        console.print("[magenta]The round is over: /transcript, or debate feedback.[/]")
+        return
+    asked = any(t.speech == period.name and t.engine == "questions" for t in session.turns)
+    if not period.is_speech and period.asked_by(session.bot_side) and not asked:
+        question = session.ask()
+        if question is not None:
+            _print_speech(session, question)
+    end = " (/next ends it)" if not period.is_speech else ""
+    console.print(f"[magenta]Now: {period.line()}{end}[/]", highlight=False)
 
 
 @app.command()
@@ -684,9 +752,10 @@ def feedback(
     as_json: bool = typer.Option(False, "--json", help="Print the feedback as JSON."),
     data_dir: Path = typer.Option(None, help="Where the index lives [DEBATE_DATA_DIR]."),
     llm: str = typer.Option(None, "--llm", help="Chat model for the ballot's reasons."),
+    judge: str = typer.Option("flow", "--judge", help="The ballot's judge: flow or lay."),
 ) -> None:
     """Coaching feedback on a saved round: each student turn's claims, quotes and clash
-    checked against the sources, then the ballot."""
+    checked against the sources, then the ballot, written for a flow or a lay judge."""
     import json
 
     from debate.coach.feedback import review_round
@@ -695,7 +764,7 @@ def feedback(
     if llm is not None:
         settings = settings_from(data_dir=data_dir, llm=llm)
     try:
-        result = review_round(data, settings)
+        result = review_round(data, settings, judge=judge)
     except DebateError as exc:
         fail(str(exc))
     if as_json:

@@ -450,6 +450,23 @@ def test_llm_mode_decides_whether_a_model_may_state_facts_in_its_own_words():
 # ------------------------------------------------------------------------------ web app
 
 
+@covers("speaking_rate")
+def test_speaking_rate_sets_the_word_budget_of_the_bots_speeches(default_settings):
+    from debate.corpus.formats import load_format
+    from debate.spar.speech_order import word_count
+
+    words = {}
+    for rate in ("150", "50"):
+        settings, motion = serbia(default_settings, speaking_rate=rate)
+        session = Session(motion, settings, bot_side="attack", fmt=load_format("pf"))
+        session.autosave = False
+        session.respond("Serbia voted at the UN to condemn Russia's invasion of Ukraine.")
+        words[rate] = word_count(session.turns[-1].text)  # Con Constructive, 4 minutes
+    assert words["50"] <= 200 < words["150"] <= 600
+    with pytest.raises(DebateError, match="DEBATE_SPEAKING_RATE"):
+        settings_from_env(speaking_rate=0)
+
+
 @pytest.mark.slow
 @covers("host", "port")
 def test_host_and_port_are_where_debate_serve_listens(tmp_path, clean_environ):

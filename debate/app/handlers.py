@@ -19,9 +19,11 @@ from uuid import uuid4
 from debate.app import render
 from debate.app.runtime import OFFLINE, Runtime
 from debate.coach import flow
+from debate.coach.questions import next_question
 from debate.core.errors import DebateError, QueryError, SourceError
 from debate.core.text import clean_input
 from debate.corpus import ingest, motions
+from debate.corpus.formats import format_of
 from debate.corpus.jobs import DONE, JobView, Work
 from debate.corpus.loaders import load_source
 from debate.corpus.motions import SIDES, Motion, bare_name, check_file, other_side
@@ -59,7 +61,12 @@ def new_session(
     engine: str = OFFLINE,
 ) -> Session:
     settings = replace(runtime.settings, llm="" if engine == OFFLINE else engine)
-    return Session(runtime.motion(motion_id), settings, bot_side=bot_side, opener=opener)
+    motion = runtime.motion(motion_id)
+    chosen = getattr(runtime, "format", None)
+    fmt = chosen or (format_of(motion) if motion.format else None)
+    session = Session(motion, settings, bot_side=bot_side, opener=opener, fmt=fmt)
+    session.questioner = next_question
+    return session
 
 
 def new_tab(

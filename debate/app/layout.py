@@ -217,9 +217,12 @@ def build_app(settings: Settings, runtime: Runtime | None = None) -> gr.Blocks:
     return demo
 
 
-def launch(settings: Settings) -> None:
-    """Start the server (called by `debate serve`); blocks until stopped."""
-    demo = build_app(settings)
+def launch(settings: Settings, fmt=None) -> None:
+    """Start the server (called by `debate serve`); blocks until stopped. `fmt`: the
+    rounds' format (debate.corpus.formats), else each motion's own."""
+    runtime = Runtime(settings)
+    runtime.format = fmt
+    demo = build_app(settings, runtime)
     css, head = page_assets()
     exports = settings.data_dir / "exports"
     exports.mkdir(parents=True, exist_ok=True)

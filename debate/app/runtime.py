@@ -55,6 +55,9 @@ class Runtime:
         # The last turn's failure that is not the student's doing (e.g. the Chroma server
         # went away): shown in the status line until a turn succeeds again.
         self.turn_error: str = ""
+        # The rounds' format chosen by `debate serve --format`; None: each motion's own
+        # (`format:` in motion.yaml), else the page's practice round.
+        self.format = None
 
     # -- loading
     def start(self) -> Runtime:

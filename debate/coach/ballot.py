@@ -18,6 +18,17 @@ With an LLM (settings.llm or `llm=`), the model rewrites the reasons from the sa
 (prompts/feedback.txt). Scores stay the rules'; a reason that names another score, or
 shares fewer than FACT_WORDS_MIN content words with its facts, is replaced by the rule's.
 
+**Judges.** The ballot is written for a judge paradigm (`judge=`, JUDGES):
+- `flow` (the default; a technical judge who keeps a flow sheet): weights clash 0.35,
+  rebuttal 0.3, evidence 0.25, claim clarity 0.1, since a dropped argument is conceded and
+  an answer counts when it is carded; reasons in debaters' words, as the rules write them;
+- `lay` (a parent or community judge, no flow): weights claim clarity 0.35, evidence 0.3,
+  clash 0.2, rebuttal 0.15, since what persuades them is a clear story told with sources they
+  can believe; reasons in plain words (LAY_WORDS: "argument" -> "point", "dropped" -> "left
+  unanswered") after a question such a judge asks themself (LAY_LEADS).
+The criteria's scores are the same for both; the weighted score (1-5) is the weights'
+mean of them.
+
 The chart: per turn, the share of checked sentences that the sources support: for the bot
 its verdicts (supported / cited or factual sentences), for the student their claims
 (backed / checked, misquotes counting as not backed).
@@ -34,6 +45,7 @@ from dataclasses import dataclass, field
 from debate.check.claims import claim_text, content_tokens
 from debate.coach.flow import Flow
 from debate.core.config import Settings
+from debate.core.errors import DebateError
 from debate.core.text import words
 
 log = logging.getLogger(__name__)
@@ -42,6 +54,25 @@ CRITERIA = ("claim clarity", "evidence", "clash", "rebuttal")
 CLEAR_WORDS = (5, 35)
 EVIDENCE_PENALTY = 0.2
 FACT_WORDS_MIN = 2
+
+JUDGES = {
+    "flow": {"claim clarity": 0.1, "evidence": 0.25, "clash": 0.35, "rebuttal": 0.3},
+    "lay": {"claim clarity": 0.35, "evidence": 0.3, "clash": 0.2, "rebuttal": 0.15},
+}
+LAY_LEADS = {
+    "claim clarity": "Could I follow you?",
+    "evidence": "Could I believe you?",
+    "clash": "Did you answer the bot?",
+    "rebuttal": "Did your answers convince me?",
+}
+LAY_WORDS = (
+    (r"\barguments\b", "points"),
+    (r"\bargument\b", "point"),
+    (r"\bdropped\b", "left unanswered"),
+    (r"\bchecked claims?\b", "claims I could check"),
+    (r"\bclaims\b", "points"),
+    (r"\bclaim\b", "point"),
+)
 
 
 @dataclass
@@ -61,6 +92,15 @@ class Ballot:
     scores: list[Score]
     improvements: list[str]  # two concrete things to do better next time
     reasons_by: str = "rules"  # rules | llm:<spec>
+    judge: str = "flow"  # the paradigm the ballot is written for (JUDGES)
+
+    @property
+    def weights(self) -> dict[str, float]:
+        return JUDGES[self.judge]
+
+    def weighted(self) -> float:
+        """The criteria's scores averaged with the judge's weights (1-5)."""
+        return round(sum(self.weights[s.criterion] * s.score for s in self.scores), 2)
 
     def score(self, criterion: str) -> int:
         return next(s.score for s in self.scores if s.criterion == criterion)
@@ -75,6 +115,9 @@ class Ballot:
             "improvements": list(self.improvements),
             "summary": self.summary(),
             "reasons_by": self.reasons_by,
+            "judge": self.judge,
+            "weights": dict(self.weights),
+            "weighted": self.weighted(),
         }
 
     def to_markdown(self) -> str:
@@ -82,6 +125,8 @@ class Ballot:
         lines += [f"| {s.criterion} | {s.score}/5 | {s.reason} |" for s in self.scores]
         lines += ["", "**Next time:**", ""]
         lines += [f"{i}. {x}" for i, x in enumerate(self.improvements, 1)]
+        weights = ", ".join(f"{c} {w:g}" for c, w in self.weights.items())
+        lines += ["", f"**Judge:** {self.judge} ({weights}): {self.weighted():g}/5"]
         return "\n".join(lines)
 
 
@@ -97,8 +142,24 @@ def _cap(text: str) -> str:
     return text[0].upper() + text[1:]
 
 
-def score_round(feedback: list, flow: Flow, turns: list, settings: Settings, llm=None) -> Ballot:
-    """The ballot from the student's TurnFeedback list and the round's flow."""
+def check_judge(judge: str) -> str:
+    if judge not in JUDGES:
+        raise DebateError(f"unknown judge {judge!r}: use one of {', '.join(JUDGES)}")
+    return judge
+
+
+def lay_reason(reason: str, criterion: str) -> str:
+    """A rule's reason as a lay judge would put it (LAY_LEADS, LAY_WORDS)."""
+    for pattern, plain in LAY_WORDS:
+        reason = re.sub(pattern, plain, reason)
+    return f"{LAY_LEADS[criterion]} {reason}"
+
+
+def score_round(
+    feedback: list, flow: Flow, turns: list, settings: Settings, llm=None, judge: str = "flow"
+) -> Ballot:
+    """The ballot from the student's TurnFeedback list and the round's flow, for a judge."""
+    check_judge(judge)
     claims = [(fb, c) for fb in feedback for c in fb.claims]
     problems = [p for fb in feedback for p in fb.problems]
     wrong = {fb.turn for fb in feedback if "wrong-side" in fb.problem_kinds}
@@ -110,8 +171,10 @@ def score_round(feedback: list, flow: Flow, turns: list, settings: Settings, llm
         _rebuttal_score(flow, backed, wrong),
     ]
     for s in scores:
+        if judge == "lay":
+            s.reason = lay_reason(s.reason, s.criterion)
         s.rule_reason = s.reason
-    ballot = Ballot(scores, improvements(feedback, flow, scores))
+    ballot = Ballot(scores, improvements(feedback, flow, scores), judge=judge)
     if llm is None and settings.llm:
         try:
             from debate.core.chat_model import make_chat_model

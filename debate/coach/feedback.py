@@ -312,14 +312,17 @@ def review_turn(source, index: int, settings: Settings | None = None) -> TurnFee
     return Reviewer(motion, settings).review(turns, index)
 
 
-def review_round(source, settings: Settings | None = None, llm=None) -> RoundFeedback:
+def review_round(
+    source, settings: Settings | None = None, llm=None, judge: str = "flow"
+) -> RoundFeedback:
     """Feedback on every student turn, the flow, the ballot and the chart of a round.
-    `llm`: a chat model for the ballot's reasons (default: settings.llm, if set)."""
+    `llm`: a chat model for the ballot's reasons (default: settings.llm, if set); `judge`:
+    the paradigm the ballot is written for (flow or lay, `ballot.JUDGES`)."""
     motion, settings, turns = round_of(source, settings)
     reviewer = Reviewer(motion, settings)
     feedback = [reviewer.review(turns, i) for i, t in enumerate(turns) if t.speaker == "student"]
     flow = build_from_turns(turns, motion, settings)
-    ballot = score_round(feedback, flow, turns, settings, llm=llm)
+    ballot = score_round(feedback, flow, turns, settings, llm=llm, judge=judge)
     return RoundFeedback(motion.id, feedback, flow, ballot, chart_data(feedback, turns))
 
 

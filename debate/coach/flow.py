@@ -167,6 +167,7 @@ class Argument:
     text: str
     responses: list[Response] = field(default_factory=list)
     extended: list[int] = field(default_factory=list)  # later turns that argued it again
+    speech: str = ""  # the format's name of the speech that made it ("Con Constructive")
 
     @property
     def dropped(self) -> bool:
@@ -182,6 +183,7 @@ class Argument:
             "text": self.text,
             "responses": [r.to_dict() for r in self.responses],
             "extended": list(self.extended),
+            "speech": self.speech,
             "dropped": self.dropped,
         }
 
@@ -210,6 +212,7 @@ class Flow:
         for a in self.arguments:
             who = (
                 f"{'Bot' if a.speaker == 'bot' else 'Student'} ({ROLE[a.side]}), turn {a.turn + 1}"
+                + (f", {a.speech}" if a.speech else "")
             )
             answers = "; ".join(f"turn {r.turn + 1}: {r.text}" for r in a.responses)
             out.append((a.id, who, a.text, answers or "DROPPED"))
@@ -269,6 +272,7 @@ def build_from_turns(turns: list, motion: Motion, settings: Settings) -> Flow:
                     index,
                     turn.phase,
                     point,
+                    speech=getattr(turn, "speech", ""),
                 )
             )
     return Flow(motion.id, arguments)

@@ -65,6 +65,9 @@ class Settings:
     # own words argue, and name nothing the motion does not) or "paraphrase" (in its own
     # words, judged by the checker's support score; see README for its measured limits).
     llm_mode: str = "cards"
+    # Words per minute of a speech: a format's speech of N minutes gets N x this many words
+    # (150: a conversational pace; debaters in a hurry run faster).
+    speaking_rate: float = 150.0
     # Web app.
     host: str = "127.0.0.1"
     port: int = 7860
@@ -112,6 +115,10 @@ def load_settings(environ: dict[str, str] | None = None, **overrides) -> Setting
                 ) from exc
     values.update({k: v for k, v in overrides.items() if v is not None})
     settings = replace(Settings(), **values)
+    if settings.speaking_rate <= 0:
+        raise DebateError(
+            f"{env_name('speaking_rate')}={settings.speaking_rate!r}: words per minute, more than 0"
+        )
     if settings.llm_mode not in LLM_MODES:
         raise DebateError(
             f"{env_name('llm_mode')}={settings.llm_mode!r}: choose one of {', '.join(LLM_MODES)}"

@@ -105,6 +105,8 @@ class Motion:
     aliases: dict = field(default_factory=dict, hash=False, compare=False)
     # The coach's blocks (answers to contentions), in the order motion.yaml lists them.
     blocks: tuple[Block, ...] = field(default=(), hash=False, compare=False)
+    # The round's default format (`format:` in motion.yaml, an id of debate.corpus.formats).
+    format: str = field(default="", hash=False, compare=False)
 
     def side_label(self, side: str) -> str:
         return self.sides[side]
@@ -239,7 +241,17 @@ def load_motion_file(path: Path) -> Motion:
         root=path.parent,
         aliases=aliases,
         blocks=_parse_blocks(data.get("blocks"), contentions, sources, path),
+        format=_optional_text(data, "format", path),
     )
+
+
+def _optional_text(data: dict, key: str, path: Path) -> str:
+    value = data.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise MotionError(f"{path}: field '{key}' must be text, got {type(value).__name__}")
+    return value.strip()
 
 
 def contention_id(side: str, index: int) -> str:

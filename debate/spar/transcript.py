@@ -42,6 +42,7 @@ class Turn(Speech):
 
     speaker: str = "bot"  # "student" | "bot" | "system"
     created: float = field(default_factory=time.time)
+    speech: str = ""  # the format's name for the speech ("Pro Summary"), "" without a format
 
     @classmethod
     def of_reply(cls, reply: Reply, side: str, phase: str) -> Turn:
@@ -66,6 +67,7 @@ class Turn(Speech):
             "engine": self.engine,
             "notices": list(self.notices),
             "created": self.created,
+            "speech": self.speech,
         }
 
     @classmethod
@@ -81,6 +83,7 @@ class Turn(Speech):
             engine=d.get("engine", ""),
             notices=list(d.get("notices") or []),
             created=float(d.get("created", 0.0)),
+            speech=d.get("speech", ""),
         )
 
 
@@ -99,6 +102,9 @@ def to_dict(session) -> dict:
         "opener": session.opener,
         "engine": getattr(session.engine, "name", ""),
         "side_history": [list(x) for x in session.side_history],
+        # The round's format and, in an ordered one, the index of the entry under way.
+        "format": getattr(getattr(session, "format", None), "id", ""),
+        "format_index": getattr(getattr(session, "order", None), "index", 0),
         "turns": [t.to_dict() for t in session.turns],
         "cards": [c.to_dict() for c in getattr(session, "cards", [])],  # the student's cards
     }
@@ -145,7 +151,7 @@ def markdown(session, flow_table: str = "") -> str:
             continue
         who = "Student" if t.speaker == "student" else f"Bot ({ROLE[t.side]})"
         engine = f" · {t.engine}" if t.speaker == "bot" and t.engine else ""
-        lines += [f"### {i}. {who}, {t.phase}{engine}", "", _renumber(t, sources), ""]
+        lines += [f"### {i}. {who}, {t.speech or t.phase}{engine}", "", _renumber(t, sources), ""]
     if sources:
         lines += ["## Sources", ""]
         for (title, publisher, date, url), n in sorted(sources.items(), key=lambda kv: kv[1]):
