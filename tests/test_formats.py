@@ -315,3 +315,26 @@ def test_debate_feedback_takes_the_judge(tmp_path, rounds):
         app, ["feedback", str(path), "--judge", "hakim", "--data-dir", data_dir]
     )
     assert bad.exit_code != 0 and "unknown judge 'hakim'" in bad.output
+
+
+def test_a_short_answer_to_the_bots_question_is_an_answer_not_a_missing_argument(
+    default_settings, default_motion
+):
+    session = Session(default_motion, default_settings, bot_side="defend", fmt=load_format("pf"))
+    session.autosave = False
+    session.questioner = next_question
+    assert session.next_speaker == "bot"  # Pro speaks first
+    opening = session.bot_speech()
+    assert session.turns[-1].speech == "Pro Constructive" and opening.cited_numbers()
+    note = session.respond(CLAIMS[0])  # the student's Con Constructive; crossfire is next
+    assert note.engine == "format" and "First Crossfire" in note.text
+    assert session.ask() is not None
+    session.respond("No.")
+    student = [t for t in session.turns if t.speaker == "student"]
+    assert student[-1].text == "No." and student[-1].speech == "First Crossfire"
+    assert all(t.engine != "prompt" for t in session.turns)
+    answer = session.respond(QUESTIONS[0])  # the student's question, answered from evidence
+    assert answer.engine == "evidence" and resolved(session.turns[-1])
+    before = len(session.turns)
+    prompt = session.respond("ok")  # no question of the bot's open now: make a point
+    assert prompt.engine == "prompt" and len(session.turns) == before + 2

@@ -167,7 +167,7 @@ class Session:
         """The bot's reply to a student message (recorded as two turns)."""
         message = self.read(student_text)
         notices = _notices(message)
-        if message.kind in ("empty", "no-argument"):
+        if self._wants_argument(message):
             return self._ask_for_argument(message.text, notices)
         if self.order is not None:
             return self._respond_in_order(message, notices)
@@ -186,7 +186,7 @@ class Session:
         The last text yielded is the final (checked) one, which may differ from the stream."""
         message = self.read(student_text)
         notices = _notices(message)
-        if message.kind in ("empty", "no-argument"):
+        if self._wants_argument(message):
             yield self._ask_for_argument(message.text, notices).text
             return
         if self.order is not None:  # an ordered round's speech comes whole, once trimmed
@@ -260,6 +260,14 @@ class Session:
         reply = Reply(text, EvidenceList(), self.bot_side, "question", engine="questions")
         self._record(None, reply, [], advance=False)
         return reply
+
+    def _wants_argument(self, message: StudentMessage) -> bool:
+        """A message with no argument gets a prompt to make one, except a short answer
+        ("No.", "I did not say that") to the bot's question in a questioning period."""
+        if message.kind == "empty":
+            return True
+        answering = self.order is not None and self._bot_asked()
+        return message.kind == "no-argument" and not answering
 
     def _bot_asked(self) -> bool:
         last = next((t for t in reversed(self.turns) if t.speaker != "system"), None)
