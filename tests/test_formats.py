@@ -338,3 +338,22 @@ def test_a_short_answer_to_the_bots_question_is_an_answer_not_a_missing_argument
     before = len(session.turns)
     prompt = session.respond("ok")  # no question of the bot's open now: make a point
     assert prompt.engine == "prompt" and len(session.turns) == before + 2
+
+
+def test_the_pages_speech_timer_follows_the_format(default_settings, default_motion):
+    from debate.app import handlers as h
+
+    session = Session(default_motion, default_settings, bot_side="attack", fmt=load_format("ld"))
+    session.autosave = False
+    state = h.TabState(session=session)
+    assert 'data-seconds="360"' in h.timer_html(
+        state
+    ) and "Affirmative Constructive" in h.timer_html(state)
+    session.advance()  # the cross-examination of the affirmative: 3 minutes
+    assert 'data-seconds="180"' in h.timer_html(state) and "Cross-Examination" in h.timer_html(
+        state
+    )
+    session.advance()
+    assert 'data-seconds="420"' in h.timer_html(state)  # the NC, 7 minutes
+    plain = h.TabState(session=Session(default_motion, default_settings))
+    assert 'data-seconds="240"' in h.timer_html(plain)  # no format: the coach's phase lengths

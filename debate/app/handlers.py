@@ -214,6 +214,10 @@ def phase_html(state: TabState) -> str:
 
 
 def timer_html(state: TabState) -> str:
+    """The speech timer: in a format, the length of its entry under way (named by it)."""
+    period = state.session.current_period if state.session.format else None
+    if period is not None:
+        return render.timer_html(period.name, int(period.minutes * 60))
     phase = state.session.phase
     return render.timer_html(phase, state.phase_seconds.get(phase, 180))
 
