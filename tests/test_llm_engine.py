@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from debate.check.faithfulness import FAILING
 from debate.cli import app
 from debate.core.chat_model import make_chat_model
+from debate.check.guard import NOTHING_LEFT
 from debate.core.errors import LLMError
 from debate.spar.engines.llm import LLMEngine
 from debate.spar.plan import SpeechRequest, plan_turn
@@ -134,6 +135,26 @@ def test_openai_compatible_server_sse_stream_is_assembled_and_checked(
     assert reply.text == good(server.requests[0].body).strip()
     assert_released_sentence_by_sentence(chunks, reply)
     assert_checked_and_real(reply)
+
+
+@pytest.mark.parametrize("streamed", [True, False])
+def test_a_speech_that_fails_every_check_ends_the_turn_with_the_offline_engine(
+    default_settings, default_motion, replay, streamed
+):
+    server = replay([FABRICATED])
+    session = Session(default_motion, llm_settings(default_settings, server), bot_side="attack")
+    if streamed:
+        chunks = list(session.stream("Serbia voted at the UN against Russia."))
+        reply = session.last_reply
+        assert set(chunks) == {reply.text}  # neither the fabrication nor an empty turn shown
+    else:
+        reply = session.respond("Serbia voted at the UN against Russia.")
+    assert reply.engine == "evidence (fallback: nothing llm:test-model said passed the checks)"
+    assert reply.text != NOTHING_LEFT and "[9]" not in reply.text and "2031" not in reply.text
+    assert_checked_and_real(reply)
+    notices = " ".join(reply.notices)
+    assert "2031" in notices  # what was removed is still named
+    assert "offline evidence engine instead" in notices
 
 
 def test_fabricated_citation_triggers_one_regeneration_with_the_reasons(

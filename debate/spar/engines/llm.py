@@ -17,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from debate.check.citations import EvidenceList, Reply
-from debate.check.guard import guard_reply, guard_stream
+from debate.check.guard import NOTHING_LEFT, guard_reply, guard_stream
 from debate.core.chat_model import describe_failure, make_chat_model
 from debate.core.config import Settings
 from debate.core.errors import LLMError
@@ -140,14 +140,19 @@ class LLMEngine(Engine):
         try:
             if streaming:
                 chunks = (chunk.text for chunk in self.model.stream(messages))
-                reply = yield from guard_stream(
-                    _nonempty(chunks),
-                    evidence,
-                    self.settings,
-                    side=request.side,
-                    phase=request.phase,
-                    engine=self.name,
+                reply = yield from _unless_nothing_left(
+                    guard_stream(
+                        _nonempty(chunks),
+                        evidence,
+                        self.settings,
+                        side=request.side,
+                        phase=request.phase,
+                        engine=self.name,
+                    )
                 )
+                if reply.text == NOTHING_LEFT:
+                    reply = self._nothing_passed(request, plan, reply)
+                    yield reply.text
                 return reply
             text = self.model.invoke(messages).text
             if not text.strip():
@@ -171,7 +176,21 @@ class LLMEngine(Engine):
             phase=request.phase,
             engine=self.name,
         )
-        return self.guard(reply, messages)
+        reply = self.guard(reply, messages)
+        if reply.text == NOTHING_LEFT:
+            reply = self._nothing_passed(request, plan, reply)
+        return reply
+
+    def _nothing_passed(self, request: SpeechRequest, plan: TurnPlan, guarded: Reply) -> Reply:
+        """Every sentence the model wrote failed the checks: the turn still ends with a
+        speech, the offline engine's, and the notices still name what was removed."""
+        reply = self.fallback.build(request, plan)
+        reply.engine = f"evidence (fallback: nothing {self.name} said passed the checks)"
+        reply.notices = list(guarded.notices) + [
+            "Nothing the language model said passed the checks; this speech comes from the "
+            "offline evidence engine instead."
+        ]
+        return reply
 
     def guard(self, reply: Reply, messages: list) -> Reply:
         """Check every sentence's citations; one regeneration with the checker's reasons."""
@@ -196,6 +215,18 @@ class LLMEngine(Engine):
             )
 
         return guard_reply(reply, self.settings, regenerate=regenerate)
+
+
+def _unless_nothing_left(stream: Generator[str, None, Reply]) -> Generator[str, None, Reply]:
+    """The guarded stream's texts, except the closing "nothing left" line (the caller
+    answers with the offline engine instead); returns the stream's Reply."""
+    while True:
+        try:
+            text = next(stream)
+        except StopIteration as done:
+            return done.value
+        if text != NOTHING_LEFT:
+            yield text
 
 
 def _nonempty(chunks: Iterator[str]) -> Iterator[str]:
