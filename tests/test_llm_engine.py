@@ -15,9 +15,9 @@ from langchain_core.messages import AIMessage
 from typer.testing import CliRunner
 
 from debate.check.faithfulness import FAILING
+from debate.check.guard import NOTHING_LEFT
 from debate.cli import app
 from debate.core.chat_model import make_chat_model
-from debate.check.guard import NOTHING_LEFT
 from debate.core.errors import LLMError
 from debate.spar.engines.llm import LLMEngine
 from debate.spar.plan import SpeechRequest, plan_turn

@@ -69,7 +69,9 @@ def test_a_cessation_word_licenses_no_longer_but_not_a_plain_not():
 
 def test_a_claim_negation_about_words_the_passage_lacks_is_still_aligned():
     window = ["The agency put the total at hundreds of thousands of shells and named the exporter."]
-    claim = "The agency said hundreds of thousands of shells had not been sent, and named the exporter."
+    claim = (
+        "The agency said hundreds of thousands of shells had not been sent, and named the exporter."
+    )
     assert negation_flip(claim, window)
 
 

@@ -26,16 +26,15 @@ import pytest
 from debate.check.citations import EvidenceList, Reply, parse_citations
 from debate.check.faithfulness import FAILING, check_reply
 from debate.check.guard import NOTHING_LEFT
-
-# The model spoke: its speech was shown (what passed), or, when nothing it said passed the
-# checks, the turn ended with the offline engine's speech and notices naming what was removed.
-SPOKE = ("llm:openai:smol", "evidence (fallback: nothing llm:openai:smol said passed the checks)")
 from debate.core.text import sentence_spans
 from debate.tools.llm_local import environment
 from tests.conftest import ROOT
 from tests.llm_local import REAL_LLM_ARTIFACTS, local_model
 
 DEBATE = str(Path(sys.executable).parent / "debate")
+# The model spoke: its speech was shown (what passed), or, when nothing it said passed the
+# checks, the turn ended with the offline engine's speech and notices naming what was removed.
+SPOKE = ("llm:openai:smol", "evidence (fallback: nothing llm:openai:smol said passed the checks)")
 # The student argues the thesis; the bot attacks it.
 STUDENT = (
     "Serbia voted at the UN to condemn Russia's invasion of Ukraine, so it is not Moscow's ally."

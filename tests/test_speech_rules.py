@@ -87,7 +87,9 @@ def test_a_framed_claim_is_checked_as_the_claim_it_frames(evidence, settings):
     assert claim_text(framed) == "Serbia imposed sanctions on Russia in 2019."
     assert statuses(framed, evidence, settings)[0][0] == "uncited-factual"
     cited = "The evidence shows that Serbia imposed sanctions on Russia in 2019 [1]."
-    assert statuses(cited, evidence, replace(settings, llm_mode="paraphrase"))[0][0] == "unsupported"
+    assert (
+        statuses(cited, evidence, replace(settings, llm_mode="paraphrase"))[0][0] == "unsupported"
+    )
 
 
 @pytest.mark.parametrize(

@@ -82,7 +82,9 @@ def removed_notice(verdict: Verdict, reply: Reply) -> str:
     if verdict.status == "scaffolding":
         return f"Removed text that is not part of a speech ({verdict.reason})."
     if verdict.status in ("meta", "repeated", "off-side", "unfinished"):
-        return f"Removed a sentence ({verdict.reason}): {_neutralise(verdict.sentence.strip(), reply)}"
+        return (
+            f"Removed a sentence ({verdict.reason}): {_neutralise(verdict.sentence.strip(), reply)}"
+        )
     return (
         f"Removed a sentence the evidence does not support "
         f"({_neutralise(verdict.reason, reply)}): {_neutralise(verdict.sentence.strip(), reply)}"

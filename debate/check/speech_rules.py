@@ -34,8 +34,8 @@ from debate.check.claims import claim_text, entities_in, is_factual, numbers_in
 from debate.check.faithfulness import Verdict
 from debate.core.config import Settings
 from debate.core.embeddings import embed_cached
-from debate.core.text import words
 from debate.core.errors import MotionError
+from debate.core.text import words
 from debate.corpus.motions import load_motion, other_side
 
 # Two sentences of one reply this close (cosine) say the same thing (the evidence engine's

@@ -432,7 +432,9 @@ def run_replies(settings: Settings, file: str, name: str) -> SuiteResult:
     must be a quoted card) are reported next to it as cards_* metrics."""
     data = yaml.safe_load((settings.evals_dir / file).read_text(encoding="utf-8"))
     resolver = PassageResolver(settings, data["motion"])
-    n, table, failures, by_what = _guard_all(data, resolver, replace(settings, llm_mode="paraphrase"))
+    n, table, failures, by_what = _guard_all(
+        data, resolver, replace(settings, llm_mode="paraphrase")
+    )
     cards, _, _, _ = _guard_all(data, resolver, replace(settings, llm_mode="cards"))
     metrics = _reply_metrics(n) | {f"cards_{k}": v for k, v in _reply_metrics(cards).items()}
     metrics |= {"replies": float(len(data["replies"])), "planted": float(n["planted"])}
