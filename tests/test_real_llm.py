@@ -174,7 +174,10 @@ def local_llm():
 def index_copy(default_settings, tmp_path) -> Path:
     """The default motion's index in a data dir of this test's own (transcripts land there)."""
     folder = tmp_path / "data"
-    shutil.copytree(default_settings.data_dir, folder)
+    # Without the transcripts other tests of this worker may have saved there.
+    shutil.copytree(
+        default_settings.data_dir, folder, ignore=shutil.ignore_patterns("transcripts")
+    )
     return folder
 
 
