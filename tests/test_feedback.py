@@ -298,3 +298,25 @@ def test_saved_rounds_are_listed_with_date_motion_sides_and_ballot_summary(
     assert correct["motion"] == "serbia-russia" and correct["sides"] == ["attack"]
     assert correct["date"].startswith("2025-11-27")
     assert correct["ballot"] == reviewed("correct").ballot.summary() and rounds[0]["ballot"] == ""
+
+
+def test_a_person_the_motion_is_about_is_a_speaker_not_a_named_source(
+    default_settings, default_motion
+):
+    from debate.coach.evidence_checks import EvidenceChecks
+
+    checks = EvidenceChecks(default_motion, default_settings)
+    # A contention names him: what he said is the debate's subject, not a source to check.
+    import re
+
+    thesis = default_motion.thesis.lower()
+    subject = next(
+        w
+        for c in default_motion.contentions_for("attack")
+        for w in re.findall(r"[A-Z][\w’'-]{2,}", c.claim)[1:]  # not the claim's first word
+        if w.lower() not in thesis and any(w in p.text for p in checks.passages)
+    )
+    assert checks._named_source(f"{subject} said that the country will never join NATO.") is None
+    # A source of the corpus named in the sentence is still its named source.
+    name = max(checks.names, key=len)  # a source of the corpus, by its name
+    assert checks._named_source(f"{name.title()} reported that the country voted at the UN.")

@@ -26,6 +26,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from debate.check.claims import MONTHS, claim_text, content_tokens, numbers_in
 from debate.check.faithfulness import check_claim
@@ -358,6 +359,15 @@ class EvidenceChecks:
         elsewhere = f"; {backed.publisher} does" if backed else ""
         return Attribution(sentence, label, True, False, f"{label} does not say this{elsewhere}")
 
+    @cached_property
+    def _subjects(self) -> set[str]:
+        """The words of the motion's thesis and contentions (lower case): the people and
+        places the debate is about, who say things in the sources without being sources."""
+        texts = [self.motion.thesis] + [
+            c.claim for side in self.motion.contentions for c in self.motion.contentions_for(side)
+        ]
+        return {w.lower() for t in texts for w in re.findall(r"[\w’'-]+", t)}
+
     def _named_source(self, sentence: str) -> str | Attribution | None:
         """The source the sentence names (lower case): a source of the corpus, else a name
         it attributes the claim to; an Attribution when that name is nowhere in the corpus;
@@ -370,7 +380,8 @@ class EvidenceChecks:
         if not m:
             return None
         unknown = (m.group(1) or m.group(2)).strip()
-        if unknown.split()[0].lower() in STOPWORDS | {"he", "she", "it", "they", "vučić"}:
+        first = unknown.split()[0].lower()
+        if first in STOPWORDS | {"he", "she", "it", "they"} or first in self._subjects:
             return None
         if any(unknown.lower() in p.text.lower() for p in self.passages):
             return unknown.lower()
