@@ -117,29 +117,49 @@ def repeated(claim: str, earlier: list[str], settings: Settings) -> bool:
 def motion_names(reply: Reply, settings: Settings) -> frozenset[str] | None:
     """The names the motion itself uses (thesis, side labels, contentions), or None when the
     reply has no evidence to tell its motion by."""
-    motion = _motion_of(reply, settings)
-    if motion is None:
+    key = _pack_key(reply, settings)
+    try:
+        return None if key is None else _names_of(*key)
+    except MotionError:
         return None
-    return _names_of(motion.id, str(settings.corpus_dir))
 
 
 @lru_cache(maxsize=32)
-def _names_of(motion_id: str, corpus_dir: str) -> frozenset[str]:
-    motion = load_motion(motion_id, Path(corpus_dir))
+def _names_of(motion_id: str, corpus_dir: str, stamp: int) -> frozenset[str]:
+    motion = _pack(motion_id, corpus_dir, stamp)
     texts = [motion.thesis, motion.title, *motion.sides.values()]
     texts += [c.claim for side in motion.contentions for c in motion.contentions_for(side)]
     return frozenset(n for t in texts for n in entities_in(t))
+
+
+@lru_cache(maxsize=32)
+def _pack(motion_id: str, corpus_dir: str, stamp: int):
+    """The motion pack, read once per version of its motion.yaml (stamp: its mtime), not
+    once per sentence; a coach's edit gives a new stamp."""
+    return load_motion(motion_id, Path(corpus_dir))
+
+
+def _pack_key(reply: Reply, settings: Settings) -> tuple[str, str, int] | None:
+    passages = reply.evidence.passages if reply.evidence is not None else []
+    if not passages:
+        return None
+    path = Path(settings.corpus_dir) / passages[0].motion / "motion.yaml"
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError:
+        return None
+    return passages[0].motion, str(settings.corpus_dir), stamp
 
 
 def _motion_of(reply: Reply, settings: Settings):
     """The motion of the reply's evidence, or None when it has none or its motion pack is
     not in the corpus folder: then every name of an uncited sentence needs a card, and the
     side rule cannot apply (it needs the motion's contentions)."""
-    passages = reply.evidence.passages if reply.evidence is not None else []
-    if not passages:
+    key = _pack_key(reply, settings)
+    if key is None:
         return None
     try:
-        return load_motion(passages[0].motion, settings.corpus_dir)
+        return _pack(*key)
     except MotionError:
         return None
 
